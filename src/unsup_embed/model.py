@@ -1,0 +1,149 @@
+"""The skip-gram Keras model: one shared Embedding, an objective, a sparse SGD step.
+
+`SkipGramModel` looks up the word and its neighbour in one
+`keras.layers.Embedding` (with negative sampling, the neighbour and noise
+words may instead come from word2vec's second, output table,
+`context_table="separate"`), and returns the per-pair loss of its objective.
+`model.fit` trains it against dummy zero targets.
+
+The training step is custom because speed needs it: one call runs a whole
+block of `steps_per_call` SGD steps in a compiled loop (dispatching one step
+per Python call costs more than its arithmetic), and each step sets
+word2vec's decayed learning rate that the data pipeline computed for it.
+Gradients of an Embedding lookup are `tf.IndexedSlices`, which Keras' SGD
+applies with a scatter-subtract: only the rows in the batch are touched, and
+updates of a row repeated in the batch are summed, as in sequential SGD.
+The step uses only the model, its optimizer and `GradientTape`, so it runs
+unchanged under a `tf.distribute` strategy scope.
+
+Left out on purpose: a backend-neutral step. The layers and objectives are
+written with `keras.ops`; the step itself needs TensorFlow's tape.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from .objectives import DistanceObjective, NegativeSamplingObjective
+
+
+class SkipGramModel(keras.Model):
+    def __init__(
+        self,
+        vocabulary_size: int,
+        embedding_dim: int,
+        objective: str = "negative-sampling",
+        context_table: str = "separate",
+        negative_group: int = 64,
+        row_update_cap: float = 32.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.objective_name = objective
+        self.context_table = context_table
+        self.negative_group = negative_group
+        self.row_update_cap = row_update_cap
+        self.negative_sampling = objective == "negative-sampling"
+        # word2vec's initialisation: input rows uniform in +-0.5/dim, output rows zero.
+        scale = 0.5 / embedding_dim
+        self.word_embedding = keras.layers.Embedding(
+            vocabulary_size,
+            embedding_dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-scale, scale, seed=seed),
+            name="word_embedding",
+        )
+        if self.negative_sampling and context_table == "separate":
+            self.context_embedding = keras.layers.Embedding(
+                vocabulary_size, embedding_dim, embeddings_initializer="zeros", name="context_embedding"
+            )
+        else:
+            self.context_embedding = self.word_embedding
+        if self.negative_sampling:
+            self.objective = NegativeSamplingObjective(negative_group, name="negative_sampling")
+        else:
+            self.objective = DistanceObjective(squared=objective == "distance-squared", name="distance")
+
+    def build(self, input_shape=None):
+        self.word_embedding.build((None,))
+        self.context_embedding.build((None,))
+        self.built = True
+
+    def call(self, inputs):
+        word_ids, neighbour_ids = inputs["word"], inputs["neighbour"]
+        lookups = [(self.word_embedding, word_ids, 1.0), (self.context_embedding, neighbour_ids, 1.0)]
+        if self.negative_sampling:
+            # One noise row serves the whole group: it takes group_size pair updates.
+            lookups.append((self.context_embedding, inputs["negatives"], float(self.negative_group)))
+        vectors = [
+            _scale_gradient(table(ids), scale)
+            for (table, ids, _), scale in zip(lookups, self._row_update_scales(lookups))
+        ]
+        return self.objective(*vectors)
+
+    def _row_update_scales(self, lookups):
+        """Per lookup, min(1, cap / pair updates its row takes in this batch).
+
+        Rows of frequent words repeat hundreds of times in a large batch, and
+        summing all their updates at word2vec's learning rate diverges. Up to
+        `row_update_cap` updates a row is summed exactly as sequential SGD
+        would; beyond it the row's step is held at `cap` updates' worth.
+        """
+        counts = {}
+        for table, ids, multiplicity in lookups:
+            flat = ops.reshape(ids, (-1, 1))
+            added = ops.scatter(flat, ops.full((ops.shape(flat)[0],), multiplicity, dtype="float32"), (self.vocabulary_size,))
+            counts[id(table)] = counts[id(table)] + added if id(table) in counts else added
+        return [
+            ops.minimum(1.0, self.row_update_cap / ops.take(counts[id(table)], ids))
+            for table, ids, _ in lookups
+        ]
+
+    def word_vectors(self):
+        """The trained word table as a NumPy array (the input table, as word2vec exports)."""
+        return keras.ops.convert_to_numpy(self.word_embedding.embeddings)
+
+    def train_step(self, data):
+        inputs, zero_targets = data
+        pair_inputs = ["word", "neighbour"] + (["negatives"] if self.negative_sampling else [])
+        variables = self.trainable_variables
+
+        def one_step(step, loss_sum):
+            batch = {name: inputs[name][step] for name in pair_inputs}
+            weight = inputs["weight"][step]
+            self.optimizer.learning_rate.assign(inputs["learning_rate"][step])
+            with tf.GradientTape() as tape:
+                per_pair_loss = self(batch, training=True)
+                # Summed, not averaged: each pair gets a full word2vec SGD update.
+                loss = ops.sum(weight * ops.abs(per_pair_loss - zero_targets[step]))
+            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            return loss_sum + loss
+
+        steps = ops.shape(inputs["word"])[0]
+        loss_sum = ops.fori_loop(0, steps, one_step, ops.zeros((), dtype="float32"))
+        return {
+            "loss": loss_sum / ops.maximum(ops.sum(inputs["weight"]), 1.0),
+            "words": inputs["words"],
+        }
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "objective": self.objective_name,
+            "context_table": self.context_table,
+            "negative_group": self.negative_group,
+            "row_update_cap": self.row_update_cap,
+        }
+
+
+def _scale_gradient(vectors, scale):
+    """`vectors` unchanged in the forward pass; their gradient multiplied by `scale` (per row)."""
+    scale = ops.expand_dims(scale, -1)
+    frozen = ops.stop_gradient(vectors)
+    return frozen + (vectors - frozen) * scale

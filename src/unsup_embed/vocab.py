@@ -1,0 +1,139 @@
+"""Vocabulary: one streaming counting pass, ids by descending frequency.
+
+Counting holds at most `count_limit` distinct tokens. When the table grows
+past it, every token seen fewer than `floor` times is dropped and the floor
+rises by one, as gensim's `max_vocab_size` and word2vec's `ReduceVocab` do.
+The price is that a word whose early occurrences were pruned is counted low;
+the benefit is that a corpus of millions of distinct junk tokens cannot
+exhaust memory. The bound and why it was chosen live on `TrainConfig.count_limit`.
+
+Ties in frequency are broken by first appearance in the corpus, so ids are
+repeatable run to run. Saved as `word<TAB>count` lines, most frequent first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+logger = logging.getLogger(__name__)
+
+
+class VocabularyError(ValueError):
+    """No usable vocabulary could be built; the message says how to fix it."""
+
+
+class Vocabulary:
+    """Words, their counts, and the id of each word (0 = most frequent)."""
+
+    def __init__(self, words: list[str], counts: np.ndarray):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.index = {word: word_id for word_id, word in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @property
+    def total(self) -> int:
+        """In-vocabulary tokens in the corpus."""
+        return int(self.counts.sum())
+
+    @classmethod
+    def build(
+        cls,
+        sentences: Iterable[list[str]],
+        min_count: int = 5,
+        max_vocab: int | None = None,
+        count_limit: int = 2_000_000,
+        progress: bool = True,
+    ) -> "Vocabulary":
+        counts: Counter[str] = Counter()
+        floor = 1
+        pruned = 0
+        seen_tokens = 0
+        with tqdm(desc="counting", unit=" words", unit_scale=True, disable=not progress, smoothing=0.1) as bar:
+            for sentence in sentences:
+                counts.update(sentence)
+                seen_tokens += len(sentence)
+                bar.update(len(sentence))
+                if len(counts) > count_limit:
+                    before = len(counts)
+                    counts = Counter({word: count for word, count in counts.items() if count > floor})
+                    pruned += before - len(counts)
+                    floor += 1
+        if pruned:
+            logger.warning(
+                "counting pruned %d rare tokens to stay under %d distinct; counts of words seen fewer than %d times early on may be low",
+                pruned,
+                count_limit,
+                floor,
+            )
+        # Counter keeps first-appearance order, and sorted() is stable.
+        kept = sorted((item for item in counts.items() if item[1] >= min_count), key=lambda item: -item[1])
+        if max_vocab is not None:
+            kept = kept[:max_vocab]
+        logger.info(
+            "counted %d tokens, %d distinct; kept %d words with count >= %d%s",
+            seen_tokens,
+            len(counts),
+            len(kept),
+            min_count,
+            f" (at most {max_vocab})" if max_vocab is not None else "",
+        )
+        if not kept:
+            if seen_tokens == 0:
+                raise VocabularyError("the corpus holds no tokens; check that the files contain text (and --token-pattern)")
+            best = max(counts.values())
+            raise VocabularyError(
+                f"no word occurs at least {min_count} times (the most frequent occurs {best} times); lower --min-count"
+            )
+        vocabulary = cls([word for word, _ in kept], np.array([count for _, count in kept], dtype=np.int64))
+        vocabulary.corpus_tokens = seen_tokens
+        return vocabulary
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec's subsampling: P(keep) = (sqrt(f/t) + 1) * t/f, f = count, t = sample * total."""
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float32)
+        threshold = sample * self.total
+        counts = self.counts.astype(np.float64)
+        keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+        return np.minimum(keep, 1.0).astype(np.float32)
+
+    def noise_table(self, power: float = 0.75, size: int | None = None) -> np.ndarray:
+        """word2vec's unigram^0.75 table: a uniform index into it draws a noise word in O(1)."""
+        size = size or int(min(max(100 * len(self), 1_000_000), 10_000_000))
+        weights = self.counts.astype(np.float64) ** power
+        slots = np.floor(np.cumsum(weights) / weights.sum() * size).astype(np.int64)
+        per_word = np.diff(np.concatenate([[0], slots]))
+        # Every word keeps at least one slot, so rare words can still be drawn.
+        per_word = np.maximum(per_word, 1)
+        return np.repeat(np.arange(len(self), dtype=np.int32), per_word)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `word<TAB>count` lines, most frequent first (caller handles atomicity)."""
+        with open(path, "w", encoding="utf-8") as stream:
+            for word, count in zip(self.words, self.counts.tolist()):
+                stream.write(f"{word}\t{count}\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        words, counts = [], []
+        with open(path, encoding="utf-8") as stream:
+            for number, line in enumerate(stream, 1):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 2 or not parts[1].isdigit():
+                    raise VocabularyError(f"{Path(path)} line {number}: expected 'word<TAB>count', got {line.strip()[:60]!r}")
+                words.append(parts[0])
+                counts.append(int(parts[1]))
+        return cls(words, np.array(counts, dtype=np.int64))
