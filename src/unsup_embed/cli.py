@@ -120,7 +120,8 @@ def _print_summary(result) -> None:
         f"vocabulary {result.vocabulary_size:,}, {result.epochs} epoch(s) in {result.seconds:.1f} s "
         f"({result.words_per_second:,.0f} words/s end to end; final loss {result.final_loss:.3f})"
     )
-    print(result.collapse.describe())
+    if result.collapse.healthy:  # otherwise the library has already warned
+        print(result.collapse.describe())
     print(f"vectors:    {result.vectors_path}")
     print(f"vocabulary: {result.vocabulary_path}")
 

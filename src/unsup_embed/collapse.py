@@ -1,18 +1,25 @@
-"""Has training collapsed the vectors? Measure how spread out they are.
+"""Did training learn anything, or did it find the objective's trivial solution?
 
-An objective that only pulls neighbours together (the naive distance
-objective) is perfectly satisfied when every vector is the same, and
-training drifts towards that. Two figures show it, on the most frequent
-words (at most `SAMPLE_WORDS`, where vectors are trained most):
+The naive distance objectives only pull neighbours together. Nothing pushes
+unrelated words apart, so they are satisfied without learning: the squared
+form contracts every vector towards one point (all vectors equal), and the
+mean form only equalises each vector's mean coordinate and leaves the rest
+where the random initialisation put it. This report tells those apart from
+healthy embeddings, on the most frequent words (at most `SAMPLE_WORDS`; rows
+are in frequency order, as the vocabulary numbers them):
 
-- the mean cosine similarity of random pairs of distinct words: near 0 for
-  healthy embeddings, near 1 when all vectors point the same way;
-- the share of the table's squared norm along its top singular direction:
-  a few percent when information is spread over many directions, near 100 %
-  when the vectors lie on one line.
+- the mean cosine similarity of random pairs of distinct words, and the share
+  of the table's squared norm along its top singular direction: both near 1
+  when all vectors point the same way;
+- the spread: the RMS distance between random pairs of words now, divided by
+  the same at the start of training; far below 1 when the vectors contracted
+  to a point (a contraction towards the origin keeps cosines random, so the
+  first two figures alone miss it);
+- the movement: how far vectors travelled from their start, in units of that
+  starting distance; near 0 when training left them random.
 
-`collapsed` is set when either crosses `COLLAPSE_THRESHOLD`. Healthy SGNS
-vectors on text8-style Wikipedia measure about 0.1-0.2 on both.
+Healthy SGNS vectors have a common direction too (cosines of 0.2-0.9 on small
+or briefly trained corpora) but spread and movement far above 1.
 """
 
 from __future__ import annotations
@@ -23,48 +30,92 @@ import numpy as np
 
 SAMPLE_WORDS = 2000
 RANDOM_PAIRS = 20_000
-COLLAPSE_THRESHOLD = 0.9
+SAME_DIRECTION = 0.98  # cosine or top-direction share at which vectors are one line
+CONTRACTED = 0.5  # spread ratio under which words are 2x closer than at their random start
+UNMOVED = 0.25  # movement under which vectors are still essentially their random start
 
 
 @dataclass
 class CollapseReport:
     mean_random_cosine: float
     top_direction_share: float
+    spread: float | None  # RMS random-pair distance now / at the start; None without a start
+    movement: float | None  # RMS distance travelled / RMS random-pair distance at the start
     words_measured: int
 
     @property
     def collapsed(self) -> bool:
-        return self.mean_random_cosine >= COLLAPSE_THRESHOLD or self.top_direction_share >= COLLAPSE_THRESHOLD
+        """All vectors (nearly) equal: one direction, or contracted to a point."""
+        same_direction = max(self.mean_random_cosine, self.top_direction_share) >= SAME_DIRECTION
+        return same_direction or (self.spread is not None and self.spread < CONTRACTED)
+
+    @property
+    def unlearned(self) -> bool:
+        """The vectors are still (nearly) where the random initialisation put them."""
+        return not self.collapsed and self.movement is not None and self.movement < UNMOVED
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.collapsed or self.unlearned)
+
+    def figures(self) -> str:
+        text = (
+            f"mean cosine of random word pairs {self.mean_random_cosine:.3f}, "
+            f"top direction {self.top_direction_share:.1%} of the squared norm"
+        )
+        if self.spread is not None:
+            text += f", spread {self.spread:.3g}x and movement {self.movement:.3g}x the distance between random words at the start"
+        return text + f" ({self.words_measured} most frequent words)"
 
     def describe(self) -> str:
-        figures = (
-            f"mean cosine of random word pairs {self.mean_random_cosine:.3f}, "
-            f"top direction holds {self.top_direction_share:.1%} of the squared norm "
-            f"({self.words_measured} most frequent words)"
-        )
         if self.collapsed:
             return (
-                f"COLLAPSED: the vectors have (nearly) all become the same: {figures}. "
-                "This objective is solved by making every vector equal; use --objective negative-sampling"
+                f"the vectors COLLAPSED: words have (nearly) all become the same vector ({self.figures()}). "
+                "This objective is solved by making all vectors equal; train with --objective negative-sampling"
             )
-        return f"vectors are spread out: {figures}"
+        if self.unlearned:
+            return (
+                f"the vectors learned nothing: training left them (nearly) at their random start ({self.figures()}). "
+                "This objective is satisfied without separating words; train with --objective negative-sampling"
+            )
+        return f"vectors are spread out and learned: {self.figures()}"
+
+    def as_dict(self) -> dict:
+        return {
+            "mean_random_cosine": self.mean_random_cosine,
+            "top_direction_share": self.top_direction_share,
+            "spread": self.spread,
+            "movement": self.movement,
+            "words_measured": self.words_measured,
+            "collapsed": self.collapsed,
+            "unlearned": self.unlearned,
+        }
 
 
-def collapse_report(vectors: np.ndarray, counts: np.ndarray | None = None, seed: int = 0) -> CollapseReport:
-    """Spread figures of the most frequent words' vectors (rows are in frequency order when counts is None)."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    order = np.argsort(-counts, kind="stable") if counts is not None else np.arange(vectors.shape[0])
-    sample = vectors[order[:SAMPLE_WORDS]]
-    norms = np.linalg.norm(sample, axis=1, keepdims=True)
-    unit = sample / np.where(norms > 0, norms, 1.0)
-    rng = np.random.default_rng(seed)
-    count = unit.shape[0]
+def collapse_report(vectors: np.ndarray, initial_vectors: np.ndarray | None = None, seed: int = 0) -> CollapseReport:
+    """Spread figures of the first (most frequent) rows, compared with `initial_vectors` when given."""
+    sample = np.asarray(vectors[:SAMPLE_WORDS], dtype=np.float64)
+    count = sample.shape[0]
     if count < 2:
-        return CollapseReport(1.0, 1.0, count)
+        return CollapseReport(1.0, 1.0, None, None, count)
+    rng = np.random.default_rng(seed)
     first = rng.integers(0, count, RANDOM_PAIRS)
     second = (first + rng.integers(1, count, RANDOM_PAIRS)) % count  # never the same word
+    norms = np.linalg.norm(sample, axis=1, keepdims=True)
+    unit = sample / np.where(norms > 0, norms, 1.0)
     mean_cosine = float(np.mean(np.sum(unit[first] * unit[second], axis=1)))
     singular = np.linalg.svd(sample, compute_uv=False)
     energy = float(np.sum(singular**2))
     share = float(singular[0] ** 2 / energy) if energy > 0 else 1.0
-    return CollapseReport(mean_cosine, share, count)
+    spread = movement = None
+    if initial_vectors is not None:
+        start = np.asarray(initial_vectors[:count], dtype=np.float64)
+        start_distance = _rms(start[first] - start[second])
+        if start_distance > 0:
+            spread = _rms(sample[first] - sample[second]) / start_distance
+            movement = _rms(sample - start) / start_distance
+    return CollapseReport(mean_cosine, share, spread, movement, count)
+
+
+def _rms(differences: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.sum(differences**2, axis=1))))

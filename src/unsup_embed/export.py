@@ -13,6 +13,7 @@ appears under its final name half-written.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -76,8 +77,15 @@ def save_word2vec(path: str | os.PathLike, words: Sequence[str], vectors: np.nda
     vectors = np.asarray(vectors, dtype=np.float32)
     keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
     keyed.add_vectors(list(words), vectors)
-    with atomic_path(path) as temporary:
-        keyed.save_word2vec_format(str(temporary), binary=binary)
+    # gensim warns that no counts are stored; the rows are already in frequency order.
+    gensim_logger = logging.getLogger("gensim.models.keyedvectors")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.ERROR)
+    try:
+        with atomic_path(path) as temporary:
+            keyed.save_word2vec_format(str(temporary), binary=binary)
+    finally:
+        gensim_logger.setLevel(level)
 
 
 def save_vocabulary(path: str | os.PathLike, vocabulary) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from .collapse import CollapseReport, collapse_report
+from .collapse import SAMPLE_WORDS, CollapseReport, collapse_report
 from .config import ConfigError, TrainConfig
 from .corpus import TextCorpus, Tokenizer
 from .encode import EncodedCorpus
@@ -71,29 +71,42 @@ def train(corpus_path: str | os.PathLike, output_path: str | os.PathLike, config
     progress = not config.quiet
 
     corpus = TextCorpus(corpus_path, Tokenizer(config.token_pattern, config.lowercase))
+    phase = time.perf_counter()
     vocabulary = Vocabulary.build(
         corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress
     )
     _log_corpus_stats(corpus)
+    logger.info("counting took %.1f s", time.perf_counter() - phase)
     corpus_tokens = corpus.stats.tokens
 
     work_directory = output_path.with_name(output_path.name + ".work")
     try:
+        phase = time.perf_counter()
         encoded = EncodedCorpus.write(corpus, vocabulary, work_directory, corpus_tokens, progress=progress)
+        logger.info("encoding took %.1f s", time.perf_counter() - phase)
         training_started = time.perf_counter()
-        model, final_loss = fit(encoded, vocabulary, config)
+        model, initial_vectors, final_loss = fit(encoded, vocabulary, config)
         training_seconds = time.perf_counter() - training_started
     finally:
         if not config.keep_work:
             shutil.rmtree(work_directory, ignore_errors=True)
 
+    logger.info("training took %.1f s", training_seconds)
+    phase = time.perf_counter()
     vectors = model.word_vectors()
-    report = collapse_report(vectors, vocabulary.counts)
-    if not np.isfinite(vectors).all():
-        raise FloatingPointError("training diverged: the vectors hold non-finite values; lower --alpha or --batch-size")
+    if not (np.isfinite(vectors).all() and np.isfinite(final_loss)):
+        raise FloatingPointError(
+            "training diverged (non-finite loss or vectors); nothing was written. Lower --alpha, --batch-size or --row-update-cap"
+        )
+    report = collapse_report(vectors, initial_vectors)
+    if not report.healthy:
+        logger.warning(report.describe())
+    logger.info("collapse check took %.1f s", time.perf_counter() - phase)
+    phase = time.perf_counter()
     save_word2vec(output_path, vocabulary.words, vectors, binary=binary)
     vocabulary_path = output_path.with_name(output_path.name + ".vocab.tsv")
     save_vocabulary(vocabulary_path, vocabulary)
+    logger.info("export took %.1f s", time.perf_counter() - phase)
     return TrainResult(
         vectors_path=output_path,
         vocabulary_path=vocabulary_path,
@@ -108,8 +121,12 @@ def train(corpus_path: str | os.PathLike, output_path: str | os.PathLike, config
     )
 
 
-def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> tuple[SkipGramModel, float]:
-    """Train a SkipGramModel on the encoded corpus; returns it and the last block's mean loss."""
+def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> tuple[SkipGramModel, np.ndarray, float]:
+    """Train a SkipGramModel on the encoded corpus.
+
+    Returns the model, the starting rows of the most frequent words (for the
+    collapse report) and the last block's mean loss per pair.
+    """
     if len(encoded) < 2:
         raise ConfigError("the corpus has fewer than 2 in-vocabulary tokens, so it has no (word, neighbour) pairs")
     blocks = PairBlocks(encoded, vocabulary, config)
@@ -123,6 +140,7 @@ def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> 
         seed=config.seed,
     )
     model.build()
+    initial_vectors = model.word_vectors()[:SAMPLE_WORDS].copy()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.alpha), jit_compile=True)
     progress = TrainingProgress(blocks.words_total(), disable=config.quiet)
     with warnings.catch_warnings():
@@ -130,7 +148,7 @@ def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> 
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         model.fit(_block_dataset(blocks, config), epochs=config.epochs, verbose=0, shuffle=False, callbacks=[progress])
     logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), progress.last_loss)
-    return model, progress.last_loss
+    return model, initial_vectors, progress.last_loss
 
 
 def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:

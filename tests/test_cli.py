@@ -1,0 +1,111 @@
+"""The commands as a user runs them: train on the shipped corpus, load what was written."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from unsup_embed.cli import main, train_main
+
+
+@pytest.fixture(scope="module")
+def toy_vectors(tmp_path_factory, toy_corpus):
+    out = tmp_path_factory.mktemp("toy") / "toy.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--epochs", "5", "--quiet", "--seed", "3"]) == 0
+    return out
+
+
+def test_training_writes_vectors_and_vocabulary_gensim_loads(toy_vectors):
+    vectors = KeyedVectors.load_word2vec_format(str(toy_vectors), binary=True)
+    vocab_lines = toy_vectors.with_name("toy.bin.vocab.tsv").read_text().splitlines()
+    words = [line.split("\t")[0] for line in vocab_lines]
+    counts = [int(line.split("\t")[1]) for line in vocab_lines]
+    assert vectors.index_to_key == words
+    assert counts == sorted(counts, reverse=True)
+    assert vectors.vector_size == 100
+    assert np.isfinite(vectors.vectors).all()
+    assert not toy_vectors.with_name("toy.bin.work").exists()  # work directory removed
+
+
+def test_shipped_corpus_learns_its_planted_neighbourhoods(toy_vectors, toy_groups):
+    vectors = KeyedVectors.load_word2vec_format(str(toy_vectors), binary=True)
+    for group, members in toy_groups.items():
+        purity = np.mean(
+            [np.mean([other in members for other, _ in vectors.most_similar(word, topn=5)]) for word in members]
+        )
+        assert purity >= 0.8, f"{group}: only {purity:.0%} of the top-5 neighbours are in the group"
+
+
+def test_shipped_corpus_solves_planted_analogies(toy_vectors, toy_questions):
+    vectors = KeyedVectors.load_word2vec_format(str(toy_vectors), binary=True)
+    score, sections = vectors.evaluate_word_analogies(str(toy_questions))
+    capital = next(section for section in sections if section["section"] == "capital-country")
+    assert len(capital["correct"]) / (len(capital["correct"]) + len(capital["incorrect"])) >= 0.8
+    assert score >= 0.7
+
+
+def test_negative_sampling_is_reported_healthy(toy_vectors, capsys, toy_corpus, tmp_path):
+    out = tmp_path / "ns.txt"
+    assert main(["train", str(toy_corpus), "-o", str(out), "--epochs", "3", "--dim", "20", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "spread out and learned" in printed
+    loaded = KeyedVectors.load_word2vec_format(str(out), binary=False)
+    assert loaded.vector_size == 20
+
+
+def test_squared_distance_objective_is_reported_as_collapsed(toy_corpus, tmp_path, caplog):
+    out = tmp_path / "d.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--objective", "distance-squared", "--epochs", "5", "--quiet"]) == 0
+    assert "COLLAPSED" in caplog.text and "--objective negative-sampling" in caplog.text
+    assert KeyedVectors.load_word2vec_format(str(out), binary=True).vector_size == 100
+
+
+def test_mean_distance_objective_is_reported_as_learning_nothing(toy_corpus, tmp_path, caplog):
+    out = tmp_path / "d.vec"
+    assert train_main([str(toy_corpus), "-o", str(out), "--objective", "distance", "--epochs", "2", "--quiet"]) == 0
+    assert "learned nothing" in caplog.text and "--objective negative-sampling" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["{missing}"], "does not exist"),
+        (["{corpus}", "--window", "0"], "--window must be at least 1"),
+        (["{corpus}", "--dim", "0"], "--dim must be at least 1"),
+        (["{corpus}", "--epochs", "0"], "--epochs must be at least 1"),
+        (["{corpus}", "--negative", "0"], "--negative must be at least 1"),
+        (["{corpus}", "--sample", "-1"], "--sample"),
+        (["{corpus}", "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["{corpus}", "--min-count", "100000"], "lower --min-count"),
+        (["{corpus}", "-o", "{tmp}/no/such/dir/v.bin"], "does not exist; create it"),
+        (["{corpus}", "-o", "{tmp}/v.weird"], "extension"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(arguments, message, tmp_path, toy_corpus, capsys):
+    arguments = [a.format(missing=tmp_path / "nope", corpus=toy_corpus, tmp=tmp_path) for a in arguments]
+    if "-o" not in arguments:
+        arguments += ["-o", str(tmp_path / "v.bin")]
+    assert train_main(arguments + ["--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_kept_without_force(tmp_path, toy_corpus, capsys):
+    out = tmp_path / "v.bin"
+    out.write_text("precious")
+    assert train_main([str(toy_corpus), "-o", str(out), "--quiet"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text() == "precious"
+
+
+def test_console_entry_points_answer_version_and_help():
+    version = subprocess.run([sys.executable, "-m", "unsup_embed", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("unsup-embed ")
+    help_text = subprocess.run([sys.executable, "-m", "unsup_embed", "train", "--help"], capture_output=True, text=True).stdout
+    for option in ["--min-count", "--window", "--negative", "--context-table", "--objective", "--batch-size", "--seed"]:
+        assert option in help_text
+    assert "(default: 5)" in help_text and "examples:" in help_text
