@@ -47,7 +47,7 @@ _HELP = {
     "min_alpha": "final learning rate",
     "batch_size": "pairs per SGD step",
     "steps_per_call": "SGD steps per compiled call",
-    "seed": "random seed (same seed, same vectors on one machine with --threads 1)",
+    "seed": "random seed: the same seed gives the same vectors on one machine",
     "threads": "TensorFlow threads (0: as many as cores)",
 }
 _CHOICES = {"objective": OBJECTIVES, "context_table": CONTEXT_TABLES}
