@@ -110,7 +110,9 @@ def _run_train(arguments: argparse.Namespace) -> int:
         return 130
     _print_summary(result)
     if arguments.show_neighbours:
-        _print_neighbours(result.vectors_path, arguments.show_neighbours)
+        from .export import load_vectors
+
+        _print_neighbours(load_vectors(result.vectors_path), arguments.show_neighbours, topn=8)
     return 0
 
 
@@ -126,16 +128,14 @@ def _print_summary(result) -> None:
     print(f"vocabulary: {result.vocabulary_path}")
 
 
-def _print_neighbours(vectors_path, words: list[str]) -> None:
-    from .export import load_vectors
+def _print_neighbours(vectors, words: list[str], topn: int) -> None:
+    from .evaluate import nearest
 
-    vectors = load_vectors(vectors_path)
-    for word in words:
-        if word not in vectors.key_to_index:
+    for word, found in nearest(vectors, words, topn).items():
+        if found is None:
             print(f"{word}: not in the vocabulary")
-            continue
-        neighbours = ", ".join(f"{other} {similarity:.2f}" for other, similarity in vectors.most_similar(word, topn=8))
-        print(f"{word}: {neighbours}")
+        else:
+            print(f"{word}: " + ", ".join(f"{other} {similarity:.2f}" for other, similarity in found))
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -144,8 +144,8 @@ def _configure_logging(quiet: bool) -> None:
     logging.getLogger("smart_open").setLevel(logging.WARNING)
 
 
-def _fail(error: Exception) -> int:
-    print(f"train-unsup: error: {error}", file=sys.stderr)
+def _fail(error: Exception | str, prog: str = "train-unsup") -> int:
+    print(f"{prog}: error: {error}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -162,6 +162,7 @@ def train_parser(prog: str = "train-unsup") -> argparse.ArgumentParser:
 
 
 def train_main(argv: list[str] | None = None) -> int:
+    """The `train-unsup` command."""
     return _run_train(train_parser().parse_args(argv))
 
 
@@ -177,5 +178,60 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=_Formatter,
     )
     _add_train_arguments(train_command)
+    train_command.set_defaults(run=_run_train)
+    evaluate_command = commands.add_parser(
+        "evaluate",
+        help="analogy accuracy, word-pair correlations and nearest neighbours of a vectors file",
+        description="Evaluate word2vec-format vectors (text or binary) the way gensim and word2vec report them.",
+        epilog=EVALUATE_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    _add_evaluate_arguments(evaluate_command)
+    evaluate_command.set_defaults(run=_run_evaluate)
     arguments = parser.parse_args(argv)
-    return _run_train(arguments)
+    return arguments.run(arguments)
+
+
+EVALUATE_EXAMPLES = """\
+examples:
+  unsup-embed evaluate toy.bin --analogies data/toy_world_questions.txt --nearest paris dog
+  unsup-embed evaluate vectors.bin                      # Google analogies, WordSim-353, SimLex-999
+  unsup-embed evaluate vectors.vec --restrict 0 --json  # all words, machine-readable
+"""
+
+
+def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("vectors", help="word2vec-format vectors (.bin binary; .txt/.vec text; others are sniffed)")
+    parser.add_argument("--analogies", default=None, help="analogy questions in questions-words.txt format (default: Google's, shipped with gensim)")
+    parser.add_argument("--pairs", action="append", default=None, metavar="FILE", help="word1<TAB>word2<TAB>score file; repeatable (default: WordSim-353 and SimLex-999)")
+    parser.add_argument("--restrict", type=int, default=30_000, help="only the N most frequent words answer or appear in analogy questions (0: all)")
+    parser.add_argument("--nearest", nargs="+", metavar="WORD", default=[], help="print the nearest neighbours of these words")
+    parser.add_argument("--topn", type=int, default=10, help="neighbours printed per word")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    file_format = parser.add_mutually_exclusive_group()
+    file_format.add_argument("--binary", dest="binary", action="store_const", const=True, default=None, help="the file is word2vec binary")
+    file_format.add_argument("--text", dest="binary", action="store_const", const=False, help="the file is word2vec text")
+
+
+def _run_evaluate(arguments: argparse.Namespace) -> int:
+    import json
+
+    _configure_logging(quiet=True)
+    from .evaluate import VectorsFileError, evaluate, format_table, load_vectors_checked, nearest
+
+    for path in [arguments.analogies, *(arguments.pairs or [])]:
+        if path is not None and not os.path.isfile(path):
+            return _fail(f"evaluation file {path!r} does not exist", prog="unsup-embed evaluate")
+    if arguments.restrict < 0:
+        return _fail(f"--restrict must be 0 (all words) or positive, got {arguments.restrict}", prog="unsup-embed evaluate")
+    try:
+        vectors = load_vectors_checked(arguments.vectors, arguments.binary)
+    except VectorsFileError as error:
+        return _fail(error, prog="unsup-embed evaluate")
+    evaluation = evaluate(vectors, arguments.analogies, arguments.pairs, arguments.restrict or None, name=arguments.vectors)
+    if arguments.json:
+        print(json.dumps({**evaluation.as_dict(), "nearest": nearest(vectors, arguments.nearest, arguments.topn)}))
+        return 0
+    print(format_table(evaluation))
+    _print_neighbours(vectors, arguments.nearest, arguments.topn)
+    return 0

@@ -1,0 +1,206 @@
+"""Intrinsic evaluation of word vectors: analogies, word-pair similarity, neighbours.
+
+The figures are computed with gensim's own `evaluate_word_analogies` (3CosAdd,
+questions restricted to the `restrict` most frequent words, as word2vec's
+`compute-accuracy` and gensim do) and `evaluate_word_pairs` (Spearman), so
+they compare directly with figures published for gensim and word2vec. By
+default: Google's analogy questions, WordSim-353 and SimLex-999 from the files
+gensim ships in `gensim/test/test_data/`.
+
+Google's sections named `gram*` are syntactic, the others semantic. The
+out-of-vocabulary share is the part of the questions (or pairs) skipped because
+a word is missing from the (restricted) vocabulary; accuracy is over the rest,
+as gensim reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RESTRICT = 30_000
+
+
+class VectorsFileError(ValueError):
+    """A vectors file that cannot be read; the message names it and says why."""
+
+
+def gensim_data(name: str) -> str:
+    from gensim.test.utils import datapath
+
+    return datapath(name)
+
+
+def default_analogies() -> str:
+    return gensim_data("questions-words.txt")
+
+
+def default_pairs() -> list[str]:
+    return [gensim_data("wordsim353.tsv"), gensim_data("simlex999.txt")]
+
+
+@dataclass
+class AnalogyResult:
+    accuracy: float  # over questions whose words are all known
+    semantic: float | None
+    syntactic: float | None
+    questions: int
+    evaluated: int
+    sections: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def out_of_vocabulary(self) -> float:
+        return 1.0 - self.evaluated / self.questions if self.questions else 0.0
+
+
+@dataclass
+class PairsResult:
+    name: str
+    spearman: float
+    pearson: float
+    out_of_vocabulary: float
+
+
+@dataclass
+class Evaluation:
+    vectors: str
+    words: int
+    dim: int
+    analogy: AnalogyResult | None
+    pairs: list[PairsResult]
+
+    def as_dict(self) -> dict:
+        result = asdict(self)
+        if self.analogy is not None:
+            result["analogy"]["out_of_vocabulary"] = self.analogy.out_of_vocabulary
+        return result
+
+
+def load_vectors_checked(path: str | os.PathLike, binary: bool | None = None):
+    """Load word2vec text or binary; a missing, corrupt or truncated file raises VectorsFileError."""
+    from gensim.models import KeyedVectors
+
+    path = Path(path)
+    if not path.is_file():
+        raise VectorsFileError(f"vectors file {str(path)!r} does not exist")
+    if binary is None:
+        binary = _looks_binary(path)
+    try:
+        return KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as error:
+        kind = "binary" if binary else "text"
+        raise VectorsFileError(
+            f"{path} is not a readable word2vec {kind} file ({error.__class__.__name__}: {str(error)[:120]}); "
+            "is it truncated, or in the other format (--binary/--text)?"
+        ) from None
+
+
+def _looks_binary(path: Path) -> bool:
+    """word2vec binary by the extension, else by whether the first rows decode as text."""
+    suffix = path.suffix.lower()
+    if suffix == ".bin":
+        return True
+    if suffix in {".txt", ".vec"}:
+        return False
+    with open(path, "rb") as stream:
+        stream.readline()  # "count dim" header
+        sample = stream.read(4096)
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A cut in the middle of a multi-byte character at the very end is still text.
+        return error.start < len(sample) - 4
+    return False
+
+
+def evaluate_analogies(vectors, questions: str | os.PathLike, restrict: int = DEFAULT_RESTRICT) -> AnalogyResult:
+    total_questions = _count_questions(questions)
+    _, sections = vectors.evaluate_word_analogies(str(questions), restrict_vocab=restrict)
+    per_section = {}
+    semantic = [0, 0]
+    syntactic = [0, 0]
+    for section in sections:
+        if section["section"] == "Total accuracy":
+            continue
+        correct, incorrect = len(section["correct"]), len(section["incorrect"])
+        if correct + incorrect:
+            per_section[section["section"]] = correct / (correct + incorrect)
+        bucket = syntactic if section["section"].startswith("gram") else semantic
+        bucket[0] += correct
+        bucket[1] += correct + incorrect
+    evaluated = semantic[1] + syntactic[1]
+    correct = semantic[0] + syntactic[0]
+    return AnalogyResult(
+        accuracy=correct / evaluated if evaluated else 0.0,
+        semantic=semantic[0] / semantic[1] if semantic[1] else None,
+        syntactic=syntactic[0] / syntactic[1] if syntactic[1] else None,
+        questions=total_questions,
+        evaluated=evaluated,
+        sections=per_section,
+    )
+
+
+def evaluate_pairs(vectors, pairs_file: str | os.PathLike) -> PairsResult:
+    try:
+        pearson, spearman, oov_percent = vectors.evaluate_word_pairs(str(pairs_file))
+    except ValueError:
+        # scipy cannot correlate fewer than two known pairs.
+        return PairsResult(name=Path(pairs_file).name, spearman=float("nan"), pearson=float("nan"), out_of_vocabulary=1.0)
+    return PairsResult(
+        name=Path(pairs_file).name,
+        spearman=float(spearman[0]),
+        pearson=float(pearson[0]),
+        out_of_vocabulary=float(oov_percent) / 100.0,
+    )
+
+
+def evaluate(
+    vectors,
+    analogies: str | os.PathLike | None = None,
+    pairs: list[str] | None = None,
+    restrict: int | None = DEFAULT_RESTRICT,
+    name: str = "vectors",
+) -> Evaluation:
+    """Every figure for loaded KeyedVectors (the default evaluation sets where None)."""
+    analogies = analogies or default_analogies()
+    pairs = pairs if pairs is not None else default_pairs()
+    gensim_logger = logging.getLogger("gensim")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.WARNING)  # gensim logs every section at INFO
+    try:
+        analogy = evaluate_analogies(vectors, analogies, restrict)
+        pair_results = [evaluate_pairs(vectors, pairs_file) for pairs_file in pairs]
+    finally:
+        gensim_logger.setLevel(level)
+    return Evaluation(name, len(vectors), vectors.vector_size, analogy, pair_results)
+
+
+def nearest(vectors, words: list[str], topn: int = 10) -> dict[str, list[tuple[str, float]] | None]:
+    """Nearest neighbours by cosine similarity; None for a word not in the vocabulary."""
+    return {word: vectors.most_similar(word, topn=topn) if word in vectors.key_to_index else None for word in words}
+
+
+def format_table(evaluation: Evaluation) -> str:
+    lines = [f"{evaluation.vectors}: {evaluation.words:,} words x {evaluation.dim}"]
+    analogy = evaluation.analogy
+    if analogy is not None:
+        lines.append(f"{'figure':<28}{'value':>8}{'OOV skipped':>14}")
+        lines.append(f"{'analogy (all)':<28}{analogy.accuracy:>8.3f}{analogy.out_of_vocabulary:>14.1%}")
+        for name, value in (("  semantic", analogy.semantic), ("  syntactic", analogy.syntactic)):
+            lines.append(f"{name:<28}{_figure(value):>8}")
+    for result in evaluation.pairs:
+        lines.append(f"{result.name + ' (Spearman)':<28}{result.spearman:>8.3f}{result.out_of_vocabulary:>14.1%}")
+    return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _count_questions(path: str | os.PathLike) -> int:
+    with open(path, encoding="utf-8") as stream:
+        return sum(1 for line in stream if line.strip() and not line.startswith(":"))

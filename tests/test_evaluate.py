@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from unsup_embed.cli import main
+from unsup_embed.evaluate import VectorsFileError, evaluate, load_vectors_checked
+from unsup_embed.export import save_word2vec
+
+WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy"]
+
+
+@pytest.fixture()
+def planted(tmp_path):
+    """Vectors where the analogies below hold by construction and one pair list is perfectly ranked."""
+    base = {"royal": [1, 0, 0, 0], "male": [0, 1, 0, 0], "female": [0, -1, 0, 0], "capital": [0, 0, 1, 0]}
+    vectors = np.array(
+        [
+            np.add(base["royal"], base["male"]),
+            np.add(base["royal"], base["female"]),
+            base["male"],
+            base["female"],
+            [0, 0, 1, 1],
+            [0, 0, 0, 1],
+            [0, 0, 1, -1],
+            [0, 0, 0, -1],
+        ],
+        dtype=np.float32,
+    ) + np.random.default_rng(0).normal(scale=0.01, size=(8, 4)).astype(np.float32)
+    save_word2vec(tmp_path / "v.bin", WORDS, vectors, binary=True)
+    save_word2vec(tmp_path / "v.txt", WORDS, vectors, binary=False)
+    questions = tmp_path / "questions.txt"
+    questions.write_text(
+        ": family\nman king woman queen\nwoman queen man king\n"
+        ": capital-world\nfrance paris italy rome\nitaly rome france paris\nfrance paris spain madrid\n"
+        ": gram1-adjective\nman woman king queen\n"
+    )
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t8\nman\twoman\t7\nking\tparis\t1\nunknown\tking\t5\n")
+    return tmp_path, questions, pairs
+
+
+def test_planted_analogies_and_sections(planted):
+    directory, questions, pairs = planted
+    vectors = load_vectors_checked(directory / "v.bin")
+    result = evaluate(vectors, questions, [str(pairs)], restrict=None)
+    assert result.analogy.questions == 6
+    assert result.analogy.evaluated == 5  # spain/madrid are unknown
+    assert result.analogy.out_of_vocabulary == pytest.approx(1 / 6)
+    assert result.analogy.semantic == 1.0 and result.analogy.syntactic == 1.0
+    assert result.pairs[0].out_of_vocabulary == pytest.approx(0.25)
+
+
+def test_text_and_binary_give_the_same_figures(planted):
+    directory, questions, pairs = planted
+    text = evaluate(load_vectors_checked(directory / "v.txt"), questions, [str(pairs)], restrict=None)
+    binary = evaluate(load_vectors_checked(directory / "v.bin"), questions, [str(pairs)], restrict=None)
+    assert text.analogy == binary.analogy
+    assert text.pairs[0].spearman == pytest.approx(binary.pairs[0].spearman)
+
+
+def test_default_sets_are_gensims(planted):
+    directory, _, _ = planted
+    result = evaluate(load_vectors_checked(directory / "v.bin"))
+    assert result.analogy.questions == 19544  # Google's questions-words.txt
+    assert [pairs.name for pairs in result.pairs] == ["wordsim353.tsv", "simlex999.txt"]
+
+
+def test_cli_json_and_nearest(planted, capsys):
+    directory, questions, pairs = planted
+    code = main(["evaluate", str(directory / "v.bin"), "--analogies", str(questions), "--pairs", str(pairs), "--restrict", "0", "--nearest", "king", "nothere", "--topn", "2", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["analogy"]["accuracy"] == 1.0
+    assert report["nearest"]["nothere"] is None
+    assert len(report["nearest"]["king"]) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_corrupt_vectors_file_is_one_line_exit_2(planted, capsys, damage):
+    directory, _, _ = planted
+    path = directory / "v.bin"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"12 oops\n" + data[10:])
+    assert main(["evaluate", str(path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "not a readable word2vec" in error and len(error.splitlines()) == 1
+    with pytest.raises(VectorsFileError):
+        load_vectors_checked(path)
