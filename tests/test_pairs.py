@@ -72,7 +72,8 @@ def test_blocks_have_fixed_shapes_pad_with_zero_weight_and_decay_the_rate(tmp_pa
     blocks = PairBlocks(encoded, vocabulary, config)
     epoch = list(blocks.epoch(0))
     real_pairs = sum(block["weight"].sum() for block in epoch)
-    centres, _ = skipgram_pairs(encoded.ids, np.repeat(np.arange(40), 50), 2, np.random.default_rng(0))
+    ids = np.fromfile(encoded.ids_path, dtype=np.int32)
+    centres, _ = skipgram_pairs(ids, np.repeat(np.arange(40), 50), 2, np.random.default_rng(0))
     assert real_pairs == pytest.approx(centres.shape[0], rel=0.1)
     for block in epoch:
         assert block["word"].shape == (4, 256)
@@ -80,7 +81,8 @@ def test_blocks_have_fixed_shapes_pad_with_zero_weight_and_decay_the_rate(tmp_pa
         assert block["learning_rate"].shape == (4,)
     assert epoch[-1]["weight"].min() == 0.0  # the last block is padded
     # Corpus words are all accounted for, once.
-    assert sum(float(block["words"]) for block in epoch) == pytest.approx(2000, rel=1e-4)
+    assert sum(float(block["words"].sum()) for block in epoch) == pytest.approx(2000, rel=1e-4)
+    assert all(block["words"].shape == (4,) for block in epoch)
     # Epoch 0 of 2: the rate starts at alpha and falls towards alpha / 2.
     first_rate = epoch[0]["learning_rate"][0]
     assert first_rate == pytest.approx(config.alpha, rel=1e-3)

@@ -13,8 +13,9 @@ word2vec's decayed learning rate that the data pipeline computed for it.
 Gradients of an Embedding lookup are `tf.IndexedSlices`, which Keras' SGD
 applies with a scatter-subtract: only the rows in the batch are touched, and
 updates of a row repeated in the batch are summed, as in sequential SGD.
-The step uses only the model, its optimizer and `GradientTape`, so it runs
-unchanged under a `tf.distribute` strategy scope.
+The step uses only the model, its optimizer and `GradientTape`; under a
+`tf.distribute` strategy, whose replicas synchronise inside every step, the
+loop over the block's steps is unrolled instead of compiled as a loop.
 
 Left out on purpose: a backend-neutral step. The layers and objectives are
 written with `keras.ops`; the step itself needs TensorFlow's tape.
@@ -38,6 +39,7 @@ class SkipGramModel(keras.Model):
         context_table: str = "separate",
         negative_group: int = 64,
         row_update_cap: float = 32.0,
+        steps_per_call: int = 32,
         seed: int | None = None,
         **kwargs,
     ):
@@ -48,6 +50,7 @@ class SkipGramModel(keras.Model):
         self.context_table = context_table
         self.negative_group = negative_group
         self.row_update_cap = row_update_cap
+        self.steps_per_call = steps_per_call
         self.negative_sampling = objective == "negative-sampling"
         # word2vec's initialisation: input rows uniform in +-0.5/dim, output rows zero.
         scale = 0.5 / embedding_dim
@@ -71,6 +74,7 @@ class SkipGramModel(keras.Model):
     def build(self, input_shape=None):
         self.word_embedding.build((None,))
         self.context_embedding.build((None,))
+        self.objective.build(None)  # no weights; marked built so fit() skips its symbolic build
         self.built = True
 
     def call(self, inputs):
@@ -127,11 +131,18 @@ class SkipGramModel(keras.Model):
             self.optimizer.apply(tape.gradient(loss, variables), variables)
             return loss_sum + loss
 
-        steps = ops.shape(inputs["word"])[0]
-        loss_sum = ops.fori_loop(0, steps, one_step, ops.zeros((), dtype="float32"))
+        loss_sum = ops.zeros((), dtype="float32")
+        if tf.distribute.has_strategy():
+            # Replicas synchronise inside each step (gradient all-reduce), and
+            # tf.distribute allows no synchronisation inside a loop: unroll.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            for step in range(self.steps_per_call // replicas):
+                loss_sum = one_step(step, loss_sum)
+        else:
+            loss_sum = ops.fori_loop(0, ops.shape(inputs["word"])[0], one_step, loss_sum)
         return {
             "loss": loss_sum / ops.maximum(ops.sum(inputs["weight"]), 1.0),
-            "words": inputs["words"],
+            "words": ops.sum(inputs["words"]),
         }
 
     def get_config(self):
@@ -143,6 +154,7 @@ class SkipGramModel(keras.Model):
             "context_table": self.context_table,
             "negative_group": self.negative_group,
             "row_update_cap": self.row_update_cap,
+            "steps_per_call": self.steps_per_call,
         }
 
 

@@ -78,43 +78,40 @@ class PairBlocks:
         rng = np.random.default_rng([self.config.seed, epoch])
         done_before = epoch * self.corpus_tokens
         pending = _PairBuffer()
-        for start in range(0, self.corpus_tokens, CHUNK_TOKENS):
-            stop = min(start + CHUNK_TOKENS, self.corpus_tokens)
-            centres, neighbours = skipgram_pairs(
-                self.encoded.ids[start:stop],
-                self._sentence_ids(start, stop),
-                self.config.window,
-                rng,
-                self.keep_probability,
-            )
+        start = 0
+        for ids, sentence_ids in self.encoded.chunks(CHUNK_TOKENS):
+            stop = start + ids.shape[0]
+            centres, neighbours = skipgram_pairs(ids, sentence_ids, self.config.window, rng, self.keep_probability)
             order = rng.permutation(centres.shape[0])
             # Word position of each pair, spread evenly over the chunk's tokens.
             positions = np.linspace(done_before + start, done_before + stop, centres.shape[0], endpoint=False)
             pending.append(centres[order], neighbours[order], positions, chunk_end=done_before + stop)
             while len(pending) >= self.block_pairs:
                 yield self._block(pending, rng)
+            start = stop
         while len(pending) > 0:
             yield self._block(pending, rng)
 
-    def _sentence_ids(self, start: int, stop: int) -> np.ndarray:
-        ends = self.encoded.sentence_ends
-        first = np.searchsorted(ends, start, side="right")
-        last = np.searchsorted(ends, stop - 1, side="right")
-        bounds = np.minimum(ends[first : last + 1], stop)
-        lengths = np.diff(np.concatenate([[start], bounds]))
-        return np.repeat(np.arange(lengths.shape[0], dtype=np.int32), lengths)
-
     def _block(self, pending: "_PairBuffer", rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Cut one block off the front of the buffer, padding the last one with weight 0."""
+        """Cut one block off the front of the buffer, padding the last one with weight 0.
+
+        Every field has the step as its leading axis, so a tf.distribute
+        strategy can split a block's steps across replicas.
+        """
         config = self.config
         size = self.block_pairs
         centres, neighbours, positions, next_position = pending.take(size)
         real = centres.shape[0]
         weight = np.zeros(size, dtype=np.float32)
         weight[:real] = 1.0
-        progress = np.ones(config.steps_per_call)
+        # Word position where each step starts; padding steps sit at the end.
         step_starts = positions[:: config.batch_size]
-        progress[: step_starts.shape[0]] = step_starts / self.words_total()
+        steps = step_starts.shape[0]
+        boundaries = np.append(step_starts, next_position)
+        words = np.zeros(config.steps_per_call, dtype=np.float32)
+        words[:steps] = np.diff(boundaries)  # corpus tokens each step stands for
+        progress = np.ones(config.steps_per_call)
+        progress[:steps] = step_starts / self.words_total()
         learning_rate = np.maximum(config.alpha - (config.alpha - config.min_alpha) * progress, config.min_alpha)
         shape = (config.steps_per_call, config.batch_size)
         block = {
@@ -122,8 +119,7 @@ class PairBlocks:
             "neighbour": _padded(neighbours, size).reshape(shape),
             "weight": weight.reshape(shape),
             "learning_rate": learning_rate.astype(np.float32),
-            # Corpus tokens this block stands for, from its first pair to the next block's.
-            "words": np.float32(next_position - positions[0]),
+            "words": words,
         }
         if self.negative_sampling:
             groups = config.batch_size // config.negative_group

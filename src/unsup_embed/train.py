@@ -137,11 +137,13 @@ def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> 
         context_table=config.context_table,
         negative_group=config.negative_group,
         row_update_cap=config.row_update_cap,
+        steps_per_call=config.steps_per_call,
         seed=config.seed,
     )
     model.build()
     initial_vectors = model.word_vectors()[:SAMPLE_WORDS].copy()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.alpha), jit_compile=True)
+    model.optimizer.build(model.trainable_variables)
     progress = TrainingProgress(blocks.words_total(), disable=config.quiet)
     with warnings.catch_warnings():
         # Keras warns at the end of every dataset of unknown length; ours is one.
@@ -158,7 +160,7 @@ def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:
         "neighbour": tf.TensorSpec((steps, batch), tf.int32),
         "weight": tf.TensorSpec((steps, batch), tf.float32),
         "learning_rate": tf.TensorSpec((steps,), tf.float32),
-        "words": tf.TensorSpec((), tf.float32),
+        "words": tf.TensorSpec((steps,), tf.float32),
     }
     if blocks.negative_sampling:
         signature["negatives"] = tf.TensorSpec((steps, batch // config.negative_group, config.negative), tf.int32)
@@ -170,6 +172,9 @@ def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:
         yield from blocks.epoch(next(epochs))
 
     dataset = tf.data.Dataset.from_generator(next_epoch, output_signature=signature)
+    # Blocks always hold `steps` steps; re-batching them gives tf.data a batch
+    # axis, which tf.distribute needs to split the steps across replicas.
+    dataset = dataset.unbatch().batch(steps, drop_remainder=True)
     dataset = dataset.map(lambda block: (block, tf.zeros_like(block["weight"])))
     return dataset.prefetch(2)
 
