@@ -1,0 +1,124 @@
+"""What a fusion run leaves on disk: the classifier, the weights, the fused vectors, TensorBoard files.
+
+In the output directory, each file written atomically (`export.atomic_path`),
+so none appears half-written under its final name:
+
+- `classifier.keras`: the trained model in Keras format (token ids in, class
+  probabilities out); `fusion.load_classifier` loads it with its custom
+  layers registered;
+- `source_weights.tsv`: a header `word<TAB>source...`, then one line per task
+  word in id order (the first line is id 2), one weight column per source
+  (softmax-normalised where the model normalises; the mean of the vector for
+  vector weights);
+- `fused.vec`: word2vec text (gensim's `save_word2vec_format`) of the fused
+  vector of every task word that at least one source knows.
+
+For TensorBoard: the training curves (loss, accuracy, learning rate and
+words/s per epoch, for training and validation) and, for the embedding
+projector, `vectors.tsv`, `metadata.tsv` and `projector_config.pbtxt`, the
+projector plugin's file layout.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .config import ConfigError
+from .export import atomic_path, save_word2vec
+
+OUTPUT_NAMES = ("classifier.keras", "fused.vec", "source_weights.tsv")
+PROJECTOR_CONFIG = 'embeddings {\n  tensor_name: "fused"\n  tensor_path: "vectors.tsv"\n  metadata_path: "metadata.tsv"\n}\n'
+
+
+def check_output_dir(output_dir: str | os.PathLike, force: bool = False) -> None:
+    """Fail before training if the outputs cannot be written or would replace others' without --force."""
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ConfigError(f"output {str(output_dir)!r} is a file; -o takes a directory")
+    existing = [name for name in OUTPUT_NAMES if (output_dir / name).exists()]
+    if existing and not force:
+        raise ConfigError(f"{output_dir} already holds {', '.join(existing)}; pass --force to replace them, or choose another -o")
+    ancestor = output_dir.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot create files under {str(ancestor)!r}; choose another -o")
+
+
+def write_outputs(
+    output_dir: str | os.PathLike,
+    model,
+    words: Sequence[str],
+    names: Sequence[str],
+    weights: np.ndarray,
+    vectors: np.ndarray,
+    known: np.ndarray,
+) -> dict[str, str]:
+    """Write the three outputs; `words`, `weights`, `vectors` and `known` are indexed by task id."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name.split(".")[0]: output_dir / name for name in OUTPUT_NAMES}
+    with atomic_path(paths["classifier"]) as temporary:
+        model.save(str(temporary))
+    with atomic_path(paths["source_weights"]) as temporary, open(temporary, "w", encoding="utf-8") as stream:
+        stream.write("\t".join(["word", *names]) + "\n")
+        for word, row in zip(words[2:], weights[2:]):
+            stream.write(word + "\t" + "\t".join(f"{value:.6g}" for value in row) + "\n")
+    rows = np.flatnonzero(known)
+    save_word2vec(paths["fused"], [words[i] for i in rows], vectors[rows], binary=False)
+    return {name: str(path) for name, path in paths.items()}
+
+
+def write_projector(directory: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """TensorBoard's embedding projector files for `vectors` labelled by `words`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_path(directory / "vectors.tsv") as temporary:
+        np.savetxt(temporary, vectors, delimiter="\t", fmt="%.5g")
+    with atomic_path(directory / "metadata.tsv") as temporary:
+        # One column, so no header line: the projector's rule for single-column metadata.
+        temporary.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
+    (directory / "projector_config.pbtxt").write_text(PROJECTOR_CONFIG, encoding="utf-8")
+
+
+def training_curves_callback(log_dir: str | os.PathLike, tokens_per_epoch: int):
+    """A Keras callback writing each epoch's logs, the learning rate and words/s as TensorBoard scalars.
+
+    Written with `tf.summary.write` and the scalars plugin's metadata, which is
+    what `tf.summary.scalar` does, so runs are recorded without the
+    `tensorboard` package installed (it is needed only to look at them).
+    Training figures go to `train/`, validation ones to `validation/`, under
+    the tags Keras' own TensorBoard callback uses (`epoch_loss`, ...).
+    """
+    import keras
+    import tensorflow as tf
+    from tensorflow.core.framework import summary_pb2
+
+    scalar = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+
+    class TrainingCurves(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.writers = {run: tf.summary.create_file_writer(str(Path(log_dir) / run)) for run in ("train", "validation")}
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            values = dict(logs or {})
+            values["words_per_second"] = tokens_per_epoch / max(time.perf_counter() - self.started, 1e-9)
+            values["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            for key, value in values.items():
+                run, tag = ("validation", key[len("val_") :]) if key.startswith("val_") else ("train", key)
+                with self.writers[run].as_default():
+                    tf.summary.write(f"epoch_{tag}", tf.constant(float(value)), step=epoch, metadata=scalar)
+
+        def on_train_end(self, logs=None):
+            for writer in self.writers.values():
+                writer.close()
+
+    return TrainingCurves()

@@ -1,0 +1,68 @@
+"""Labelled data: fastText, TSV and one file per class read to the same examples."""
+
+import numpy as np
+import pytest
+
+from unsup_embed.labelled import LabelledError, read_labelled, split_validation
+
+
+def test_fasttext_lines(tmp_path):
+    path = tmp_path / "train.ft"
+    path.write_text("__label__pos a fine film\n\n__label__neg dull , dull\nwhat __label__pos a ride\n")
+    data = read_labelled(path)
+    assert data.label_names == ["neg", "pos"]
+    assert data.texts == ["a fine film", "dull , dull", "what a ride"]
+    assert data.labels.tolist() == [1, 0, 1]
+
+
+def test_tsv_lines(tmp_path):
+    path = tmp_path / "train.tsv"
+    path.write_text("sport\tthe match\nart\ta painting\tin oil\nnews\ttoday\n")
+    data = read_labelled(path)
+    assert data.label_names == ["art", "news", "sport"]
+    assert data.texts[1] == "a painting\tin oil" and data.labels.tolist() == [2, 0, 1]
+
+
+def test_one_file_per_class_from_a_directory_or_several_files(tmp_path):
+    (tmp_path / "reviews.pos").write_text("a fine film\nwhat a ride\n")
+    (tmp_path / "reviews.neg").write_bytes("dull\nna\xefve and slow\n".encode("latin-1"))  # not UTF-8
+    from_directory = read_labelled(tmp_path)
+    from_files = read_labelled([tmp_path / "reviews.pos", tmp_path / "reviews.neg"])
+    assert from_directory.label_names == from_files.label_names == ["neg", "pos"]
+    assert sorted(from_directory.texts) == sorted(from_files.texts)
+    assert "na\u00efve and slow" in from_directory.texts
+
+
+def test_validation_labels_map_onto_the_training_classes(tmp_path):
+    (tmp_path / "train.ft").write_text("__label__a x\n__label__b y\n")
+    (tmp_path / "valid.ft").write_text("__label__b z\n__label__c w\n")
+    train = read_labelled(tmp_path / "train.ft")
+    with pytest.raises(LabelledError, match="'c' are not among the training classes"):
+        read_labelled(tmp_path / "valid.ft", label_names=train.label_names)
+
+
+@pytest.mark.parametrize(
+    "content, label_format, message",
+    [
+        ("just some text\nmore text\n", "auto", "cannot tell the label format"),
+        ("pos\tgood\nno tab here\n", "tsv", "line 2 is not 'LABEL<TAB>text'"),
+        ("__label__pos good\nno label\n", "fasttext", "line 2 has no '__label__LABEL'"),
+        ("__label__pos good\n__label__pos fine\n", "auto", "only the class 'pos'"),
+    ],
+)
+def test_bad_labelled_files_name_the_problem(tmp_path, content, label_format, message):
+    path = tmp_path / "data.txt"
+    path.write_text(content)
+    with pytest.raises(LabelledError, match=message):
+        read_labelled(path, label_format)
+
+
+def test_split_is_seeded_and_disjoint(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("".join(f"{'ab'[i % 2]}\ttext {i}\n" for i in range(50)))
+    data = read_labelled(path)
+    train, valid = split_validation(data, 0.1, seed=3)
+    again, _ = split_validation(data, 0.1, seed=3)
+    assert len(valid) == 5 and len(train) == 45 and train.texts == again.texts
+    assert not set(train.texts) & set(valid.texts)
+    assert isinstance(train.labels, np.ndarray)

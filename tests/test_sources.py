@@ -1,0 +1,91 @@
+"""Source vector files: the three layouts load, bad files fail in one line, rows align to a vocabulary."""
+
+import gzip
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from unsup_embed.sources import SourceError, embedding_matrix, load_source, sniff_layout
+
+WORDS = ["the", "film", "good", "bad"]
+VECTORS = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+
+
+def _keyed() -> KeyedVectors:
+    keyed = KeyedVectors(vector_size=3)
+    keyed.add_vectors(WORDS, VECTORS)
+    return keyed
+
+
+@pytest.mark.parametrize("layout", ["word2vec-text", "word2vec-binary", "glove", "glove-gz"])
+def test_every_layout_loads_with_the_same_vectors(tmp_path, layout):
+    path = tmp_path / {"word2vec-text": "v.vec", "word2vec-binary": "v.bin", "glove": "v.txt", "glove-gz": "v.txt.gz"}[layout]
+    if layout.startswith("word2vec"):
+        _keyed().save_word2vec_format(str(path), binary=layout == "word2vec-binary")
+    else:
+        lines = "".join(f"{word} {' '.join(map(str, row))}\n" for word, row in zip(WORDS, VECTORS.tolist()))
+        if layout == "glove-gz":
+            with gzip.open(path, "wt") as stream:
+                stream.write(lines)
+        else:
+            path.write_text(lines)  # GloVe: no "count dim" header line
+    assert sniff_layout(path) == layout.removesuffix("-gz")
+    loaded = load_source(path)
+    assert loaded.index_to_key == WORDS
+    np.testing.assert_allclose(loaded.vectors, VECTORS, rtol=1e-6)
+
+
+def test_binary_file_named_txt_is_still_read_as_binary(tmp_path):
+    path = tmp_path / "vectors.txt"
+    _keyed().save_word2vec_format(str(path), binary=True)
+    np.testing.assert_allclose(load_source(path).vectors, VECTORS)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"hello world this is prose\nnot vectors\n", "is not a vectors file"),
+        (b"3 2\nthe 0.1 0.2\nfilm 0.3\n", "is not a readable word2vec-text file"),
+        (b"the 0.1 0.2\nfilm 0.3 0.4 0.5\n", "is not a readable glove file"),
+    ],
+)
+def test_malformed_files_raise_one_line_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.vec"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=message) as error:
+        load_source(path)
+    assert "bad.vec" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_truncated_binary_file_fails_loudly(tmp_path):
+    path = tmp_path / "v.bin"
+    _keyed().save_word2vec_format(str(path), binary=True)
+    path.write_bytes(path.read_bytes()[:-7])
+    with pytest.raises(SourceError, match="truncated"):
+        load_source(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(SourceError, match="does not exist"):
+        load_source(tmp_path / "nope.vec")
+
+
+def test_embedding_matrix_follows_the_vocabulary_and_counts_coverage():
+    vocabulary = ["", "[UNK]", "good", "plot", "film"]  # TextVectorization.get_vocabulary() layout
+    matrix, coverage = embedding_matrix(_keyed(), vocabulary, name="toy")
+    assert matrix.shape == (5, 3) and matrix.dtype == np.float32
+    np.testing.assert_array_equal(matrix[[0, 1, 3]], 0)  # padding, OOV and the unknown "plot"
+    np.testing.assert_allclose(matrix[2], VECTORS[2])
+    np.testing.assert_allclose(matrix[4], VECTORS[1])
+    assert (coverage.found, coverage.total) == (2, 3)
+    assert coverage.describe() == "toy: 2 of 3 words found (66.7%; 1 missing)"
+
+
+def test_embedding_matrix_takes_a_mapping_and_a_path(tmp_path):
+    path = tmp_path / "v.vec"
+    _keyed().save_word2vec_format(str(path))
+    matrix, coverage = embedding_matrix(path, {"bad": 1, "the": 3})
+    assert matrix.shape == (4, 3) and coverage.name == "v.vec" and coverage.found == 2
+    np.testing.assert_allclose(matrix[3], VECTORS[0])
