@@ -45,7 +45,7 @@ def main() -> int:
     from unsup_embed.encode import EncodedCorpus
     from unsup_embed.model import SkipGramModel
     from unsup_embed.pairs import PairBlocks
-    from unsup_embed.train import _block_dataset
+    from unsup_embed.train import block_dataset
     from unsup_embed.vocab import Vocabulary
 
     work = Path(tempfile.mkdtemp(prefix="unsup-embed-profile-"))
@@ -81,7 +81,7 @@ def main() -> int:
     model = new_model()
     model.fit(replay.take(1), verbose=0)
     started = time.perf_counter()
-    model.fit(_block_dataset(blocks, config), verbose=0)
+    model.fit(block_dataset(blocks, config, epoch=0), verbose=0)
     together_seconds = time.perf_counter() - started
 
     tokens = len(encoded)

@@ -9,6 +9,7 @@ TensorFlow is imported only when training starts, so `--help` and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -24,6 +25,7 @@ examples:
   train-unsup data/toy_world.txt -o toy.bin --epochs 10 --show-neighbours paris dog
   train-unsup corpus/ -o vectors.vec --dim 300 --window 8 --min-count 10
   train-unsup corpus/ -o naive.bin --objective distance   # watch it collapse
+  train-unsup corpus/ -o vectors.bin --resume             # continue after Ctrl-C or a crash
 
 then, in Python:
   from gensim.models import KeyedVectors
@@ -49,6 +51,7 @@ _HELP = {
     "steps_per_call": "SGD steps per compiled call",
     "seed": "random seed: the same seed gives the same vectors on one machine",
     "threads": "TensorFlow threads (0: as many as cores)",
+    "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at every epoch end",
 }
 _CHOICES = {"objective": OBJECTIVES, "context_table": CONTEXT_TABLES}
 
@@ -61,7 +64,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("corpus", help="a text file or a directory of text files (.gz, .bz2, .xz too)")
     parser.add_argument("-o", "--output", default="vectors.bin", help="vectors file: .bin binary, .txt/.vec text word2vec format")
     parser.add_argument("--format", dest="output_format", choices=FORMATS, default=None, help="override the format implied by the extension")
-    parser.add_argument("--force", action="store_true", help="replace an existing output file")
+    parser.add_argument("--force", action="store_true", help="replace an existing output file, or discard an unfinished run's checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue the unfinished run whose checkpoint is in <output>.ckpt/")
     defaults = TrainConfig()
     for field in fields(TrainConfig):
         if field.name not in _HELP:
@@ -88,25 +92,33 @@ def _config_from(arguments: argparse.Namespace) -> TrainConfig:
 
 
 def _run_train(arguments: argparse.Namespace) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _configure_logging(arguments.quiet)
+    with _native_stderr_silenced():
+        _configure_logging(arguments.quiet)
+        return _train_command(arguments)
+
+
+def _train_command(arguments: argparse.Namespace) -> int:
     config = _config_from(arguments)
+    from .checkpoint import CheckpointError
     from .config import ConfigError
     from .corpus import CorpusError
     from .vocab import VocabularyError
 
     try:
         config.validate()
-        from .train import train
+        from .train import TrainingInterrupted, train
 
-        result = train(arguments.corpus, arguments.output, config, force=arguments.force)
-    except (ConfigError, CorpusError, VocabularyError) as error:
+        result = train(arguments.corpus, arguments.output, config, force=arguments.force, resume=arguments.resume)
+    except (ConfigError, CorpusError, VocabularyError, CheckpointError) as error:
         return _fail(error)
     except FloatingPointError as error:
         print(f"train-unsup: {error}", file=sys.stderr)
         return 1
+    except TrainingInterrupted as error:
+        print(f"train-unsup: {error}", file=sys.stderr)
+        return 143 if error.signal_name == "SIGTERM" else 130
     except KeyboardInterrupt:
-        print("train-unsup: interrupted; nothing was written", file=sys.stderr)
+        print("train-unsup: interrupted before training started; nothing was written", file=sys.stderr)
         return 130
     _print_summary(result)
     if arguments.show_neighbours:
@@ -136,6 +148,40 @@ def _print_neighbours(vectors, words: list[str], topn: int) -> None:
             print(f"{word}: not in the vocabulary")
         else:
             print(f"{word}: " + ", ".join(f"{other} {similarity:.2f}" for other, similarity in found))
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null while Python's sys.stderr still reaches the terminal.
+
+    TensorFlow's C++ runtime prints start-up lines (CPU features, missing CUDA
+    drivers) straight to descriptor 2, before and regardless of
+    TF_CPP_MIN_LOG_LEVEL; they would bury the tool's own messages. Set
+    UNSUP_EMBED_NATIVE_LOGS=1 to see them. Only done when sys.stderr is the
+    process's real descriptor 2 (not when a test captures it).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        real_stderr = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        real_stderr = False
+    if os.environ.get("UNSUP_EMBED_NATIVE_LOGS") or not real_stderr:
+        yield
+        return
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    previous = sys.stderr
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=previous.encoding, errors="backslashreplace", closefd=False)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(terminal, 2)
+        os.close(terminal)
+        sys.stderr = previous
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -214,9 +260,14 @@ def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_evaluate(arguments: argparse.Namespace) -> int:
+    with _native_stderr_silenced():
+        _configure_logging(quiet=True)
+        return _evaluate_command(arguments)
+
+
+def _evaluate_command(arguments: argparse.Namespace) -> int:
     import json
 
-    _configure_logging(quiet=True)
     from .evaluate import VectorsFileError, evaluate, format_table, load_vectors_checked, nearest
 
     for path in [arguments.analogies, *(arguments.pairs or [])]:

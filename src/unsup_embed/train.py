@@ -2,11 +2,17 @@
 
 `train(corpus_path, output_path, config)` is the library entry point the CLI
 calls. It checks everything cheap first (options, corpus path, output
-directory), then counts, encodes, trains with `model.fit`, reports collapse,
-and exports the vectors and the vocabulary atomically.
+directory, an unfinished run's checkpoint), then counts, encodes, trains with
+`model.fit`, reports collapse, and exports the vectors and the vocabulary
+atomically. Checkpoints go to `<output>.ckpt/` (see checkpoint.py); with
+`resume=True` the run continues from there. The encoded corpus in
+`<output>.work/` is kept while a run is unfinished, so a resume need not
+encode again.
 
 Pairs are produced by a NumPy generator wrapped in `tf.data` with prefetch, so
 the next block is built on another thread while the compiled step runs.
+TensorFlow is imported only once the cheap checks have passed: a mistake in
+the options is answered in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -16,24 +22,29 @@ import os
 import shutil
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
-from tqdm import tqdm
 
+from .checkpoint import Checkpointer, TrainingPosition, fingerprint
 from .collapse import SAMPLE_WORDS, CollapseReport, collapse_report
 from .config import ConfigError, TrainConfig
 from .corpus import TextCorpus, Tokenizer
 from .encode import EncodedCorpus
 from .export import check_output_path, output_format, save_vocabulary, save_word2vec
-from .model import SkipGramModel
 from .pairs import PairBlocks
 from .vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
+
+
+class TrainingInterrupted(RuntimeError):
+    """SIGINT or SIGTERM stopped training after a checkpoint; `signal` names which."""
+
+    def __init__(self, message: str, signal_name: str):
+        super().__init__(message)
+        self.signal_name = signal_name
 
 
 @dataclass
@@ -48,7 +59,7 @@ class TrainResult:
     training_seconds: float
     final_loss: float
     collapse: CollapseReport
-    stats: dict = field(default_factory=dict)
+    resumed_from: TrainingPosition | None = None
 
     @property
     def words_per_second(self) -> float:
@@ -56,61 +67,82 @@ class TrainResult:
         return self.training_tokens * self.epochs / max(self.seconds, 1e-9)
 
 
-def train(corpus_path: str | os.PathLike, output_path: str | os.PathLike, config: TrainConfig, force: bool = False) -> TrainResult:
+def train(
+    corpus_path: str | os.PathLike, output_path: str | os.PathLike, config: TrainConfig, force: bool = False, resume: bool = False
+) -> TrainResult:
     started = time.perf_counter()
     config.validate()
-    if config.objective == "negative-sampling" and config.batch_size % config.negative_group:
-        raise ConfigError(
-            f"--batch-size ({config.batch_size}) must be a multiple of the negative group size ({config.negative_group})"
-        )
     output_path = Path(output_path)
     binary = output_format(output_path, config.output_format) == "binary"
     check_output_path(output_path, force=force)
+    progress = not config.quiet
+    corpus = TextCorpus(corpus_path, Tokenizer(config.token_pattern, config.lowercase))
+    checkpointer = Checkpointer(_beside(output_path, ".ckpt"))
+    run = fingerprint(corpus.files, config.as_dict())
+    state = None
+    if resume:
+        state = checkpointer.read_state(run)
+    elif checkpointer.exists() and not force:
+        raise ConfigError(
+            f"{checkpointer.directory}/ holds the checkpoint of an unfinished run; pass --resume to continue it, or --force to start over"
+        )
+    import keras
+
     _configure_threads(config.threads)
     keras.utils.set_random_seed(config.seed)
-    progress = not config.quiet
 
-    corpus = TextCorpus(corpus_path, Tokenizer(config.token_pattern, config.lowercase))
     phase = time.perf_counter()
-    vocabulary = Vocabulary.build(
-        corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress
-    )
-    _log_corpus_stats(corpus)
+    work_directory = _beside(output_path, ".work")
+    if state is None:
+        vocabulary = Vocabulary.build(corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress)
+        _log_corpus_stats(corpus)
+        if vocabulary.total < 2:
+            raise ConfigError("the corpus has fewer than 2 in-vocabulary tokens, so it has no (word, neighbour) pairs")
+    else:
+        vocabulary = Vocabulary.load(checkpointer.vocabulary_path)
+        logger.info("resuming: vocabulary of %d words from %s", len(vocabulary), checkpointer.vocabulary_path)
     logger.info("counting took %.1f s", time.perf_counter() - phase)
-    corpus_tokens = corpus.stats.tokens
-
-    work_directory = output_path.with_name(output_path.name + ".work")
-    try:
-        phase = time.perf_counter()
-        encoded = EncodedCorpus.write(corpus, vocabulary, work_directory, corpus_tokens, progress=progress)
-        logger.info("encoding took %.1f s", time.perf_counter() - phase)
-        training_started = time.perf_counter()
-        model, initial_vectors, final_loss = fit(encoded, vocabulary, config)
-        training_seconds = time.perf_counter() - training_started
-    finally:
-        if not config.keep_work:
-            shutil.rmtree(work_directory, ignore_errors=True)
-
-    logger.info("training took %.1f s", training_seconds)
     phase = time.perf_counter()
+    try:
+        if state is None:
+            checkpointer.start(vocabulary, run)
+        encoded = _encoded_corpus(corpus, vocabulary, work_directory, run["digest"], progress)
+    except BaseException:
+        if state is None:  # nothing trained yet: leave nothing behind
+            checkpointer.remove()
+            shutil.rmtree(work_directory, ignore_errors=True)
+        raise
+    logger.info("encoding took %.1f s", time.perf_counter() - phase)
+
+    training_started = time.perf_counter()
+    try:
+        model, initial_vectors, final_loss, position = fit(encoded, vocabulary, config, checkpointer, state)
+    except FloatingPointError:
+        if not checkpointer.exists():  # nothing to resume: leave nothing behind
+            checkpointer.remove()
+            shutil.rmtree(work_directory, ignore_errors=True)
+        raise
+    training_seconds = time.perf_counter() - training_started
+    logger.info("training took %.1f s", training_seconds)
+
     vectors = model.word_vectors()
-    if not (np.isfinite(vectors).all() and np.isfinite(final_loss)):
-        raise FloatingPointError(
-            "training diverged (non-finite loss or vectors); nothing was written. Lower --alpha, --batch-size or --row-update-cap"
-        )
+    if not np.isfinite(vectors).all():
+        raise FloatingPointError(f"training diverged (non-finite vectors); nothing was exported. Lower --alpha or --batch-size")
     report = collapse_report(vectors, initial_vectors)
     if not report.healthy:
         logger.warning(report.describe())
-    logger.info("collapse check took %.1f s", time.perf_counter() - phase)
     phase = time.perf_counter()
     save_word2vec(output_path, vocabulary.words, vectors, binary=binary)
-    vocabulary_path = output_path.with_name(output_path.name + ".vocab.tsv")
+    vocabulary_path = _beside(output_path, ".vocab.tsv")
     save_vocabulary(vocabulary_path, vocabulary)
     logger.info("export took %.1f s", time.perf_counter() - phase)
+    checkpointer.remove()
+    if not config.keep_work:
+        shutil.rmtree(work_directory, ignore_errors=True)
     return TrainResult(
         vectors_path=output_path,
         vocabulary_path=vocabulary_path,
-        corpus_tokens=corpus_tokens,
+        corpus_tokens=corpus.stats.tokens or len(encoded),  # no pass over the text when a resume reuses the ids
         training_tokens=len(encoded),
         vocabulary_size=len(vocabulary),
         epochs=config.epochs,
@@ -118,17 +150,25 @@ def train(corpus_path: str | os.PathLike, output_path: str | os.PathLike, config
         training_seconds=training_seconds,
         final_loss=final_loss,
         collapse=report,
+        resumed_from=None if state is None else TrainingPosition(**state["position"]),
     )
 
 
-def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> tuple[SkipGramModel, np.ndarray, float]:
-    """Train a SkipGramModel on the encoded corpus.
+def fit(
+    encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig, checkpointer: Checkpointer, state: dict | None = None
+) -> tuple["SkipGramModel", np.ndarray, float, TrainingPosition]:
+    """Train a SkipGramModel on the encoded corpus, from the start or from `state`.
 
     Returns the model, the starting rows of the most frequent words (for the
-    collapse report) and the last block's mean loss per pair.
+    collapse report), the last block's mean loss per pair, and the position.
+    Raises TrainingInterrupted after a stop request, FloatingPointError on a
+    non-finite loss (the last checkpoint is kept in both cases).
     """
-    if len(encoded) < 2:
-        raise ConfigError("the corpus has fewer than 2 in-vocabulary tokens, so it has no (word, neighbour) pairs")
+    import keras
+
+    from .callbacks import CheckpointAndStop, TrainingProgress, stop_requests
+    from .model import SkipGramModel
+
     blocks = PairBlocks(encoded, vocabulary, config)
     model = SkipGramModel(
         len(vocabulary),
@@ -141,19 +181,57 @@ def fit(encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig) -> 
         seed=config.seed,
     )
     model.build()
+    # The initialisation is a function of the seed, so this holds on resume too.
     initial_vectors = model.word_vectors()[:SAMPLE_WORDS].copy()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.alpha), jit_compile=True)
     model.optimizer.build(model.trainable_variables)
-    progress = TrainingProgress(blocks.words_total(), disable=config.quiet)
-    with warnings.catch_warnings():
+    position = TrainingPosition(0, 0, 0, 0.0)
+    if state is not None:
+        position = checkpointer.restore(model, state)
+        logger.info("resuming from epoch %d, block %d (step %d)", position.epoch, position.blocks, position.steps)
+    seconds, steps = config.checkpoint_interval()
+    checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, seconds, steps)
+    progress = TrainingProgress(blocks.words_total(), position.words, disable=config.quiet)
+    skip_blocks = position.blocks  # a resumed epoch starts after its trained blocks
+    with warnings.catch_warnings(), stop_requests(checkpoints):
         # Keras warns at the end of every dataset of unknown length; ours is one.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
-        model.fit(_block_dataset(blocks, config), epochs=config.epochs, verbose=0, shuffle=False, callbacks=[progress])
+        # One fit() per epoch: an epoch's block count varies with subsampling,
+        # and within one fit() Keras would cut every later epoch to the first
+        # one's length. The compiled step is reused from call to call.
+        for epoch in range(position.epoch, config.epochs):
+            dataset = block_dataset(blocks, config, epoch, skip_blocks)
+            model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[progress, checkpoints])
+            skip_blocks = 0
+            if checkpoints.stopped:
+                break
+            checkpoints.epoch_completed(epoch)
+    progress.close()
+    if checkpoints.diverged_at is not None:
+        last, first = checkpoints.diverged_at, checkpoints.diverged_at - config.steps_per_call + 1
+        kept = (
+            f"the last good checkpoint is kept in {checkpointer.directory}/"
+            if checkpointer.exists()
+            else "no checkpoint had been saved yet"
+        )
+        raise FloatingPointError(
+            f"training diverged between steps {first} and {last} (non-finite loss); nothing was exported and {kept}. "
+            "Lower --alpha, --batch-size or --row-update-cap"
+        )
+    if checkpoints.interrupted_by is not None:
+        raise TrainingInterrupted(
+            f"{checkpoints.interrupted_by}: stopped at epoch {position.epoch + 1}, step {position.steps}; "
+            f"checkpoint saved in {checkpointer.directory}/. Run the same command with --resume to continue",
+            checkpoints.interrupted_by,
+        )
     logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), progress.last_loss)
-    return model, initial_vectors, progress.last_loss
+    return model, initial_vectors, progress.last_loss, position
 
 
-def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:
+def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_blocks: int = 0):
+    """One epoch of training blocks as a prefetched tf.data pipeline, after the first `skip_blocks`."""
+    import tensorflow as tf
+
     steps, batch = config.steps_per_call, config.batch_size
     signature = {
         "word": tf.TensorSpec((steps, batch), tf.int32),
@@ -165,13 +243,12 @@ def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:
     if blocks.negative_sampling:
         signature["negatives"] = tf.TensorSpec((steps, batch // config.negative_group, config.negative), tf.int32)
 
-    epochs = iter(range(config.epochs))
+    def epoch_blocks():
+        for index, block in enumerate(blocks.epoch(epoch)):
+            if index >= skip_blocks:
+                yield block
 
-    def next_epoch():
-        # tf.data calls this once per Keras epoch.
-        yield from blocks.epoch(next(epochs))
-
-    dataset = tf.data.Dataset.from_generator(next_epoch, output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(epoch_blocks, output_signature=signature)
     # Blocks always hold `steps` steps; re-batching them gives tf.data a batch
     # axis, which tf.distribute needs to split the steps across replicas.
     dataset = dataset.unbatch().batch(steps, drop_remainder=True)
@@ -179,27 +256,25 @@ def _block_dataset(blocks: PairBlocks, config: TrainConfig) -> tf.data.Dataset:
     return dataset.prefetch(2)
 
 
-class TrainingProgress(keras.callbacks.Callback):
-    """A tqdm bar over corpus words, with words/s, loss and learning rate."""
+def _encoded_corpus(corpus: TextCorpus, vocabulary: Vocabulary, directory: Path, digest: str, progress: bool) -> EncodedCorpus:
+    """The encoded corpus of this run: reused if an earlier, unfinished run of it left it complete."""
+    marker = directory / "complete"
+    if marker.is_file() and marker.read_text() == digest:
+        logger.info("reusing the encoded corpus in %s", directory)
+        return EncodedCorpus(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+    encoded = EncodedCorpus.write(corpus, vocabulary, directory, corpus.stats.tokens or None, progress=progress)
+    marker.write_text(digest)
+    return encoded
 
-    def __init__(self, words_total: int, disable: bool = False):
-        super().__init__()
-        self.bar = tqdm(total=words_total, desc="training", unit=" words", unit_scale=True, disable=disable, smoothing=0.05)
-        self.last_loss = float("nan")
 
-    def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
-        self.last_loss = float(logs.get("loss", float("nan")))
-        self.bar.update(int(round(float(logs.get("words", 0.0)))))
-        self.bar.set_postfix(loss=f"{self.last_loss:.3f}", refresh=False)
-        if not np.isfinite(self.last_loss):
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        self.bar.close()
+def _beside(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
 
 
 def _configure_threads(threads: int) -> None:
+    import tensorflow as tf
+
     if threads > 0:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)

@@ -97,9 +97,7 @@ class Vocabulary:
             raise VocabularyError(
                 f"no word occurs at least {min_count} times (the most frequent occurs {best} times); lower --min-count"
             )
-        vocabulary = cls([word for word, _ in kept], np.array([count for _, count in kept], dtype=np.int64))
-        vocabulary.corpus_tokens = seen_tokens
-        return vocabulary
+        return cls([word for word, _ in kept], np.array([count for _, count in kept], dtype=np.int64))
 
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """word2vec's subsampling: P(keep) = (sqrt(f/t) + 1) * t/f, f = count, t = sample * total."""
