@@ -109,3 +109,15 @@ def test_console_entry_points_answer_version_and_help():
     for option in ["--min-count", "--window", "--negative", "--context-table", "--objective", "--batch-size", "--seed"]:
         assert option in help_text
     assert "(default: 5)" in help_text and "examples:" in help_text
+
+
+def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):
+    vectors = []
+    for run in ("a", "b"):
+        out = tmp_path / f"{run}.bin"
+        assert train_main([str(toy_corpus), "-o", str(out), "--epochs", "1", "--dim", "16", "--seed", "7", "--quiet"]) == 0
+        vectors.append(KeyedVectors.load_word2vec_format(str(out), binary=True).vectors)
+    assert np.array_equal(vectors[0], vectors[1])
+    out = tmp_path / "c.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--epochs", "1", "--dim", "16", "--seed", "8", "--quiet"]) == 0
+    assert not np.array_equal(vectors[0], KeyedVectors.load_word2vec_format(str(out), binary=True).vectors)

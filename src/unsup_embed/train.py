@@ -30,11 +30,11 @@ import numpy as np
 from .checkpoint import Checkpointer, TrainingPosition, fingerprint
 from .collapse import SAMPLE_WORDS, CollapseReport, collapse_report
 from .config import ConfigError, TrainConfig
-from .corpus import TextCorpus, Tokenizer
+from .corpus import CorpusError, TextCorpus, Tokenizer
 from .encode import EncodedCorpus
 from .export import check_output_path, output_format, save_vocabulary, save_word2vec
 from .pairs import PairBlocks
-from .vocab import Vocabulary
+from .vocab import Vocabulary, VocabularyError
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,15 @@ def train(
     phase = time.perf_counter()
     work_directory = _beside(output_path, ".work")
     if state is None:
-        vocabulary = Vocabulary.build(corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress)
+        try:
+            vocabulary = Vocabulary.build(corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress)
+        except VocabularyError:
+            if corpus.stats.files_read == 0:
+                raise CorpusError(
+                    f"none of the {len(corpus.files)} file(s) in {str(corpus.path)!r} could be read as text "
+                    f"(binary or unreadable: {', '.join(Path(name).name for name in corpus.stats.skipped[:3])}); give text files"
+                ) from None
+            raise
         _log_corpus_stats(corpus)
         if vocabulary.total < 2:
             raise ConfigError("the corpus has fewer than 2 in-vocabulary tokens, so it has no (word, neighbour) pairs")

@@ -1,0 +1,65 @@
+"""Properties, fuzzed with hypothesis: ingestion never crashes, tokens never hold
+whitespace, and any vocabulary the tokenizer can produce survives the word2vec
+format and gensim's loader exactly."""
+
+import bz2
+import gzip
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from gensim.models import KeyedVectors
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from unsup_embed.corpus import TextCorpus, Tokenizer
+from unsup_embed.export import save_word2vec
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PATTERNS = st.sampled_from([r"\w+", r"\S+", r"[^,;]+", r".", r"(\w)(\w)?", r"[a-z ]+", r"\s*\w+\s*"])
+
+
+@SETTINGS
+@given(data=st.binary(max_size=3000), suffix=st.sampled_from([".txt", ".gz", ".bz2", ".xz", ""]))
+def test_random_bytes_never_crash_ingestion(data, suffix):
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"corpus{suffix}"
+        path.write_bytes(data)  # random bytes also under a compression suffix: a corrupt archive
+        corpus = TextCorpus(path)
+        for sentence in corpus:
+            assert all(token and not re.search(r"\s", token) for token in sentence)
+        assert corpus.stats.files_read + len(corpus.stats.skipped) == 1
+
+
+@SETTINGS
+@given(text=st.text(max_size=400), pattern=PATTERNS, lowercase=st.booleans())
+def test_no_token_contains_whitespace(text, pattern, lowercase):
+    for token in Tokenizer(pattern, lowercase)(text):
+        assert token
+        assert not re.search(r"\s", token), repr(token)
+        assert token.split() == [token]  # what gensim's and word2vec's readers split on
+
+
+@SETTINGS
+@given(text=st.text(min_size=1, max_size=600), pattern=PATTERNS, dim=st.integers(1, 5))
+def test_any_vocabulary_round_trips_through_both_formats(text, pattern, dim):
+    words = list(dict.fromkeys(Tokenizer(pattern)(text)))  # unique, in order
+    if not words:
+        return
+    vectors = np.random.default_rng(len(words)).normal(size=(len(words), dim)).astype(np.float32)
+    with tempfile.TemporaryDirectory() as directory:
+        for name, binary in (("v.bin", True), ("v.txt", False)):
+            path = Path(directory) / name
+            save_word2vec(path, words, vectors, binary=binary)
+            loaded = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+            assert loaded.index_to_key == words
+            assert np.allclose(loaded.vectors, vectors, atol=1e-6)
+
+
+def test_compressed_random_text_is_read_like_plain(tmp_path):
+    text = "Hello wörld\nsecond LINE here\n"
+    gzip.open(tmp_path / "a.gz", "wt", encoding="utf-8").write(text)
+    bz2.open(tmp_path / "b.bz2", "wt", encoding="utf-8").write(text)
+    sentences = list(TextCorpus(tmp_path))
+    assert sentences == [["hello", "wörld"], ["second", "line", "here"]] * 2
