@@ -121,3 +121,22 @@ def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):
     out = tmp_path / "c.bin"
     assert train_main([str(toy_corpus), "-o", str(out), "--epochs", "1", "--dim", "16", "--seed", "8", "--quiet"]) == 0
     assert not np.array_equal(vectors[0], KeyedVectors.load_word2vec_format(str(out), binary=True).vectors)
+
+
+def test_tensorboard_curves_and_projector_files(tmp_path, toy_corpus):
+    board = tmp_path / "board"
+    out = tmp_path / "v.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--epochs", "1", "--dim", "8", "--quiet", "--tensorboard", str(board)]) == 0
+    import tensorflow as tf
+
+    events = list((board / "train").glob("events.out.tfevents.*"))
+    assert events
+    tags = set()
+    for event in tf.compat.v1.train.summary_iterator(str(events[0])):
+        tags.update(value.tag for value in event.summary.value)
+    assert {"loss", "learning_rate", "words_per_second"} <= tags
+    metadata = (board / "metadata.tsv").read_text().splitlines()
+    vectors = np.loadtxt(board / "vectors.tsv", delimiter="\t")
+    assert vectors.shape == (len(metadata), 8)
+    assert metadata[:3] == [line.split("\t")[0] for line in out.with_name("v.bin.vocab.tsv").read_text().splitlines()[:3]]
+    assert 'tensor_path: "vectors.tsv"' in (board / "projector_config.pbtxt").read_text()

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "unsup-embed checkpoint v1"
 # Options that do not change what is trained, so a resume may change them.
-_FREE_OPTIONS = {"quiet", "keep_work", "threads", "checkpoint_every"}
+_FREE_OPTIONS = {"quiet", "keep_work", "threads", "checkpoint_every", "tensorboard"}
 
 
 class CheckpointError(ValueError):

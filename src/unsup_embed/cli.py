@@ -82,6 +82,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-lowercase", dest="lowercase", action="store_false", help="keep the case of the text")
     parser.add_argument("--token-pattern", default=defaults.token_pattern, help="regular expression a token matches")
     parser.add_argument("--keep-work", action="store_true", help="keep the encoded corpus in <output>.work/")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None, help="write training curves (loss, learning rate, words/s) and embedding-projector files to DIR")
     parser.add_argument("--show-neighbours", nargs="+", metavar="WORD", default=[], help="print the nearest neighbours of these words after training")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or log lines, only the summary and warnings")
 

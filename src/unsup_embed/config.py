@@ -72,6 +72,7 @@ class TrainConfig:
 
     # Output.
     output_format: str | None = None  # None: from the output's extension
+    tensorboard: str | None = None  # directory for training curves and projector files
     keep_work: bool = False
     quiet: bool = False
 

@@ -143,6 +143,7 @@ class SkipGramModel(keras.Model):
         return {
             "loss": loss_sum / ops.maximum(ops.sum(inputs["weight"]), 1.0),
             "words": ops.sum(inputs["words"]),
+            "learning_rate": inputs["learning_rate"][0],
         }
 
     def get_config(self):

@@ -143,6 +143,11 @@ def train(
     save_word2vec(output_path, vocabulary.words, vectors, binary=binary)
     vocabulary_path = _beside(output_path, ".vocab.tsv")
     save_vocabulary(vocabulary_path, vocabulary)
+    if config.tensorboard:
+        from .tensorboard import PROJECTOR_WORDS, write_projector
+
+        write_projector(config.tensorboard, vocabulary.words[:PROJECTOR_WORDS], vectors[:PROJECTOR_WORDS])
+        logger.info("TensorBoard: curves and the %d most frequent words' vectors in %s", min(PROJECTOR_WORDS, len(vocabulary)), config.tensorboard)
     logger.info("export took %.1f s", time.perf_counter() - phase)
     checkpointer.remove()
     if not config.keep_work:
@@ -200,6 +205,11 @@ def fit(
     seconds, steps = config.checkpoint_interval()
     checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, seconds, steps)
     progress = TrainingProgress(blocks.words_total(), position.words, disable=config.quiet)
+    callbacks = [progress, checkpoints]
+    if config.tensorboard:
+        from .tensorboard import skipgram_curves
+
+        callbacks.append(skipgram_curves(config.tensorboard, config.steps_per_call, position.steps))
     skip_blocks = position.blocks  # a resumed epoch starts after its trained blocks
     with warnings.catch_warnings(), stop_requests(checkpoints):
         # Keras warns at the end of every dataset of unknown length; ours is one.
@@ -209,7 +219,7 @@ def fit(
         # one's length. The compiled step is reused from call to call.
         for epoch in range(position.epoch, config.epochs):
             dataset = block_dataset(blocks, config, epoch, skip_blocks)
-            model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[progress, checkpoints])
+            model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
             skip_blocks = 0
             if checkpoints.stopped:
                 break
