@@ -158,7 +158,7 @@ def test_corrupt_or_truncated_checkpoint_is_refused(killed_run, tmp_path, corpus
     if damage == "state":
         (directory / "state.json").write_text('{"format": "unsup-embed checkpoint v1", "posit')
     else:
-        data = next(directory.glob("step-*/checkpoint.data-*"))
+        data = next(directory.glob("step-*/model.weights.h5"))
         data.write_bytes(data.read_bytes()[:100])
     code, _, err = finish(start(corpus, output, "--resume"))
     assert code == 2

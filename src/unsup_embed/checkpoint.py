@@ -6,8 +6,11 @@ Layout of the directory:
     state.json        format tag, position (epoch, blocks done in it, steps,
                       words), the fingerprint of corpus and options, and the
                       name of the step directory it belongs to
-    step-<N>/         a `tf.train.Checkpoint` of the model's tables and the
-                      optimizer (written by TensorFlow)
+    step-<N>/         the model's tables, in Keras' own weights format
+                      (`model.weights.h5`, `model.save_weights`), which every
+                      Keras backend reads and writes. Plain SGD has no state
+                      of its own to save: the learning rate at any point is
+                      a function of the position in the corpus.
 
 A save writes `step-<N>` under a temporary name, renames it into place (a
 directory rename is atomic), then replaces `state.json` atomically, and only
@@ -34,7 +37,8 @@ from .export import atomic_path
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "unsup-embed checkpoint v1"
+FORMAT = "unsup-embed checkpoint v2"
+WEIGHTS = "model.weights.h5"
 # Options that do not change what is trained, so a resume may change them.
 _FREE_OPTIONS = {"quiet", "keep_work", "threads", "checkpoint_every", "tensorboard"}
 
@@ -102,12 +106,11 @@ class Checkpointer:
             vocabulary.save(temporary)
 
     def save(self, model, position: TrainingPosition) -> None:
-        import tensorflow as tf
-
         name = f"step-{position.steps:012d}"
         staging = self.directory / f".{name}.partial"
         shutil.rmtree(staging, ignore_errors=True)
-        tf.train.Checkpoint(model=model, optimizer=model.optimizer).write(str(staging / "checkpoint"))
+        staging.mkdir()
+        model.save_weights(str(staging / WEIGHTS))
         final = self.directory / name
         shutil.rmtree(final, ignore_errors=True)
         os.replace(staging, final)
@@ -141,14 +144,11 @@ class Checkpointer:
         return state
 
     def restore(self, model, state: dict) -> TrainingPosition:
-        """Load the saved tables and optimizer into `model` (built and compiled like the saved one)."""
-        import tensorflow as tf
-
-        path = self.directory / state["step_directory"] / "checkpoint"
+        """Load the saved tables into `model` (built like the saved one)."""
+        path = self.directory / state["step_directory"] / WEIGHTS
         try:
-            status = tf.train.Checkpoint(model=model, optimizer=model.optimizer).read(str(path))
-            status.assert_existing_objects_matched()
-        except Exception as error:  # TensorFlow reports damage as OpError, IndexError, ValueError...
+            model.load_weights(str(path))
+        except Exception as error:  # h5py and Keras report damage as OSError, ValueError, KeyError...
             raise CheckpointError(
                 f"checkpoint {path} is corrupt or truncated ({error.__class__.__name__}); remove {self.directory}/ (or pass --force) to start over"
             ) from None

@@ -17,14 +17,16 @@ The step uses only the model, its optimizer and `GradientTape`; under a
 `tf.distribute` strategy, whose replicas synchronise inside every step, the
 loop over the block's steps is unrolled instead of compiled as a loop.
 
-Left out on purpose: a backend-neutral step. The layers and objectives are
-written with `keras.ops`; the step itself needs TensorFlow's tape.
+The layers and objectives are written with `keras.ops`. The step has one
+form per backend: on TensorFlow, `GradientTape` and Keras' SGD (whose sparse
+`IndexedSlices` update is a scatter); on JAX (the GPU machines' backend),
+gradients of the gathered rows scattered into the tables with `.at[].add`.
+Both apply the same word2vec SGD with the same row-update cap.
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from .objectives import DistanceObjective, NegativeSamplingObjective
@@ -78,15 +80,19 @@ class SkipGramModel(keras.Model):
         self.built = True
 
     def call(self, inputs):
-        word_ids, neighbour_ids = inputs["word"], inputs["neighbour"]
-        lookups = [(self.word_embedding, word_ids), (self.context_embedding, neighbour_ids)]
-        if self.negative_sampling:
-            lookups.append((self.context_embedding, inputs["negatives"]))
+        lookups = self._lookups(inputs)
         vectors = [
             _scale_gradient(table(ids), scale)
             for (table, ids), scale in zip(lookups, self._row_update_scales(lookups))
         ]
         return self.objective(*vectors)
+
+    def _lookups(self, inputs):
+        """(table, ids) for each input the objective takes, in the objective's order."""
+        lookups = [(self.word_embedding, inputs["word"]), (self.context_embedding, inputs["neighbour"])]
+        if self.negative_sampling:
+            lookups.append((self.context_embedding, inputs["negatives"]))
+        return lookups
 
     def _row_update_scales(self, lookups):
         """Per lookup, min(1, cap / pair updates its row takes in this batch).
@@ -106,16 +112,21 @@ class SkipGramModel(keras.Model):
             flat = ops.reshape(ids, (-1, 1))
             added = ops.scatter(flat, ops.ones((ops.shape(flat)[0],), dtype="float32"), (self.vocabulary_size,))
             counts[id(table)] = counts[id(table)] + added if id(table) in counts else added
-        return [
-            ops.minimum(1.0, self.row_update_cap / ops.take(counts[id(table)], ids))
-            for table, ids in lookups
-        ]
+        return [ops.minimum(1.0, self.row_update_cap / ops.take(counts[id(table)], ids)) for table, ids in lookups]
 
     def word_vectors(self):
         """The trained word table as a NumPy array (the input table, as word2vec exports)."""
         return keras.ops.convert_to_numpy(self.word_embedding.embeddings)
 
-    def train_step(self, data):
+    def train_step(self, *arguments):
+        """One block of SGD steps; Keras calls it with (data) on TensorFlow, (state, data) on JAX."""
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*arguments)
+        return self._tensorflow_train_step(*arguments)
+
+    def _tensorflow_train_step(self, data):
+        import tensorflow as tf
+
         inputs, zero_targets = data
         pair_inputs = ["word", "neighbour"] + (["negatives"] if self.negative_sampling else [])
         variables = self.trainable_variables
@@ -140,6 +151,44 @@ class SkipGramModel(keras.Model):
                 loss_sum = one_step(step, loss_sum)
         else:
             loss_sum = ops.fori_loop(0, ops.shape(inputs["word"])[0], one_step, loss_sum)
+        return self._block_logs(inputs, loss_sum)
+
+    def _jax_train_step(self, state, data):
+        """The same SGD on JAX, stateless: gradients of the gathered rows, scattered into the tables.
+
+        Differentiating with respect to the rows looked up (not the tables)
+        keeps every step sparse: `table.at[ids].add(...)` touches only the rows
+        in the batch, and Keras' jit donates the state so XLA updates in place.
+        """
+        import jax
+
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        inputs, zero_targets = data
+        position = {id(variable): index for index, variable in enumerate(self.trainable_variables)}
+
+        def one_step(step, carry):
+            tables, loss_sum = carry
+            lookups = self._lookups({name: inputs[name][step] for name in ("word", "neighbour", "negatives") if name in inputs})
+            indices = [position[id(table.embeddings)] for table, _ in lookups]
+            rows = [ops.take(tables[index], ids, axis=0) for index, (_, ids) in zip(indices, lookups)]
+            weight, target = inputs["weight"][step], zero_targets[step]
+
+            def block_loss(rows):
+                return ops.sum(weight * ops.abs(self.objective(*rows) - target))
+
+            loss, gradients = jax.value_and_grad(block_loss)(rows)
+            rate = inputs["learning_rate"][step]
+            tables = list(tables)
+            for index, (_, ids), gradient, scale in zip(indices, lookups, gradients, self._row_update_scales(lookups)):
+                update = -rate * gradient * ops.expand_dims(scale, -1)
+                tables[index] = tables[index].at[ops.reshape(ids, (-1,))].add(ops.reshape(update, (-1, self.embedding_dim)))
+            return tuple(tables), loss_sum + loss
+
+        tables, loss_sum = jax.lax.fori_loop(0, inputs["word"].shape[0], one_step, (tuple(trainable), ops.zeros((), "float32")))
+        return self._block_logs(inputs, loss_sum), (list(tables), non_trainable, optimizer_variables, metrics_variables)
+
+    @staticmethod
+    def _block_logs(inputs, loss_sum):
         return {
             "loss": loss_sum / ops.maximum(ops.sum(inputs["weight"]), 1.0),
             "words": ops.sum(inputs["words"]),

@@ -88,6 +88,8 @@ def train(
         )
     import keras
 
+    if config.tensorboard and keras.backend.backend() != "tensorflow":
+        raise ConfigError("--tensorboard writes its files with TensorFlow; run with the TensorFlow backend (KERAS_BACKEND=tensorflow)")
     _configure_threads(config.threads)
     keras.utils.set_random_seed(config.seed)
 
@@ -247,7 +249,20 @@ def fit(
 
 
 def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_blocks: int = 0):
-    """One epoch of training blocks as a prefetched tf.data pipeline, after the first `skip_blocks`."""
+    """One epoch of (block, zero targets) after the first `skip_blocks`.
+
+    On TensorFlow, a prefetched tf.data pipeline; on other backends (JAX on
+    the GPU machines, which have no TensorFlow), a plain generator.
+    """
+    import keras
+
+    def epoch_blocks():
+        for index, block in enumerate(blocks.epoch(epoch)):
+            if index >= skip_blocks:
+                yield block
+
+    if keras.backend.backend() != "tensorflow":
+        return ((block, np.zeros_like(block["weight"])) for block in epoch_blocks())
     import tensorflow as tf
 
     steps, batch = config.steps_per_call, config.batch_size
@@ -260,12 +275,6 @@ def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_bloc
     }
     if blocks.negative_sampling:
         signature["negatives"] = tf.TensorSpec((steps, batch // config.negative_group, config.negative), tf.int32)
-
-    def epoch_blocks():
-        for index, block in enumerate(blocks.epoch(epoch)):
-            if index >= skip_blocks:
-                yield block
-
     dataset = tf.data.Dataset.from_generator(epoch_blocks, output_signature=signature)
     # Blocks always hold `steps` steps; re-batching them gives tf.data a batch
     # axis, which tf.distribute needs to split the steps across replicas.
@@ -291,9 +300,11 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def _configure_threads(threads: int) -> None:
-    import tensorflow as tf
+    import keras
 
-    if threads > 0:
+    if threads > 0 and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
