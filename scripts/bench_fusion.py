@@ -14,16 +14,20 @@ embedding under it:
 
 Protocol: `--splits` seeded random 90/10 splits of the 10,662 sentences
 (split i uses seed i for the split and for the model's initialisation), the
-same splits for every method; accuracy on the held-out 10 % after
-`--epochs` epochs, no early stopping (there is no third set to stop on).
+same splits for every method. A ninth of the 90 % (10 % of the data) is set
+aside as the development set for early stopping, as Kim (2014) did on this
+data: every method trains for at most `--max-epochs` epochs, stops after
+`--patience` epochs without a better development accuracy and keeps its best
+epoch's weights; the table gives the accuracy on the held-out 10 %, which
+no method has seen.
 
 Sources: the files given with --source, or by default three trained once on
 text8like.zip and kept in --cache: unsup-embed (skip-gram, negative sampling,
 dim 100), gensim skip-gram (dim 100) and gensim CBOW (dim 200), all 5 epochs,
 window 5, min_count 5.
 
-    python scripts/bench_fusion.py                          # trains the default sources once (~10 min), then ~15 min
-    python scripts/bench_fusion.py --splits 2 --epochs 3 --no-report
+    python scripts/bench_fusion.py                          # trains the default sources once (~10 min), then ~30 min
+    python scripts/bench_fusion.py --splits 1 --max-epochs 3 --no-report
     python scripts/bench_fusion.py --source glove.txt --source w2v.bin
 
 The table, with the date, machine and versions, is printed and appended to
@@ -61,7 +65,8 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench-cache", help="where the default sources are trained once and kept")
     parser.add_argument("--source", action="append", type=Path, default=None, help="a vectors file; repeat (default: the three trained sources)")
     parser.add_argument("--splits", type=int, default=5, help="seeded 90/10 splits")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: FusionConfig's)")
+    parser.add_argument("--max-epochs", type=int, default=15, help="epochs at most")
+    parser.add_argument("--patience", type=int, default=3, help="epochs without a better development accuracy before stopping")
     parser.add_argument("--only", nargs="+", default=None, metavar="METHOD", help="run only these methods (names as in the table)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown file the table is appended to")
     parser.add_argument("--no-report", action="store_true", help="print only")
@@ -75,8 +80,8 @@ def main() -> int:
     sources = arguments.source or train_default_sources(arguments.corpus, arguments.cache)
     from unsup_embed.fusion import FusionConfig
 
-    config = FusionConfig() if arguments.epochs is None else FusionConfig(epochs=arguments.epochs)
-    results, notes = run_all(files, sources, config, arguments.splits, arguments.only)
+    config = FusionConfig(epochs=arguments.max_epochs)
+    results, notes = run_all(files, sources, config, arguments.splits, arguments.patience, arguments.only)
     table = format_report(results, notes, sources, config, arguments)
     print(table)
     if not arguments.no_report:
@@ -124,10 +129,11 @@ def train_default_sources(corpus: Path, cache: Path) -> list[Path]:
     return wanted
 
 
-def run_all(files: list[Path], source_paths: list[Path], config, splits: int, only: list[str] | None):
-    """{method: [accuracy per split]}, and notes (coverage, mean weights, seconds)."""
+def run_all(files: list[Path], source_paths: list[Path], config, splits: int, patience: int, only: list[str] | None):
+    """{method: [test accuracy per split]}, and notes (coverage, mean weights, seconds, epochs)."""
     import keras
 
+    from unsup_embed.classifier import accuracy as test_accuracy
     from unsup_embed.fusion import TaskVocabulary, aligned_tables, build_fusion_model, classifier_over, fit, source_names
     from unsup_embed.labelled import read_labelled, split_validation
     from unsup_embed.sources import load_source
@@ -137,13 +143,14 @@ def run_all(files: list[Path], source_paths: list[Path], config, splits: int, on
     sources = {name: load_source(path) for name, path in zip(names, source_paths)}
     tokenizer = config.tokenizer()
     results: dict[str, list[float]] = {}
-    notes: dict = {"coverage": {}, "weights": {}, "seconds": {}}
+    notes: dict = {"coverage": {}, "weights": {}, "seconds": {}, "epochs": {}}
     for split in range(splits):
-        train, valid = split_validation(data, 0.1, seed=split)
+        train, test = split_validation(data, 0.1, seed=split)
+        train, development = split_validation(train, 1 / 9, seed=split)
         vocabulary = TaskVocabulary.build(train.texts, tokenizer, config.min_count)
         matrices, coverage = aligned_tables(sources, vocabulary, config.scale_sources)
         notes["coverage"].setdefault(split, coverage)
-        encoded = [(vocabulary.encode(part.texts, tokenizer, config.max_length), part.labels) for part in (train, valid)]
+        encoded = [(vocabulary.encode(part.texts, tokenizer, config.max_length), part.labels) for part in (train, development, test)]
         size = len(vocabulary)
 
         def frozen(matrix):
@@ -169,12 +176,15 @@ def run_all(files: list[Path], source_paths: list[Path], config, splits: int, on
                 model, fused = build_fusion_model(matrices, 2, run_config)
             else:
                 model = classifier_over(make(), 2, run_config)
-            _, accuracy = fit(model, encoded[0], encoded[1], run_config)
+            stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True)
+            history, _ = fit(model, encoded[0], encoded[1], run_config, callbacks=[stop])
+            accuracy = test_accuracy(model, *encoded[2])
             results.setdefault(method, []).append(accuracy)
+            notes["epochs"].setdefault(method, []).append(int(np.argmax(history["val_accuracy"])) + 1)
             notes["seconds"].setdefault(method, []).append(time.perf_counter() - started)
             if fused is not None:
                 notes["weights"].setdefault(method, []).append(fused.word_weights()[2:].mean(axis=0))
-            print(f"split {split}: {method}: {accuracy:.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
+            print(f"split {split}: {method}: {accuracy:.4f} (best epoch {notes['epochs'][method][-1]}, {time.perf_counter() - started:.0f} s)", flush=True)
     return results, notes
 
 
@@ -191,7 +201,7 @@ def format_report(results: dict, notes: dict, source_paths: list[Path], config, 
     names = [path.name for path in source_paths]
     splits = max(len(values) for values in results.values())
     lines = [
-        f"### {datetime.datetime.now():%Y-%m-%d %H:%M} — fusion on rt-polarity, {splits} seeded 90/10 split(s), {config.epochs} epoch(s)",
+        f"### {datetime.datetime.now():%Y-%m-%d %H:%M} — fusion on rt-polarity, {splits} seeded 90/10 split(s), early stopping on a development tenth",
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, {platform.system()} {platform.machine()}. "
         f"Python {platform.python_version()}, unsup-embed {__version__}, TensorFlow {tensorflow.__version__}, Keras {keras.__version__}, "
@@ -200,7 +210,8 @@ def format_report(results: dict, notes: dict, source_paths: list[Path], config, 
         f"Command: `python scripts/bench_fusion.py{''.join(' ' + part for part in sys.argv[1:])}`",
         "",
         f"Classifier: {config.classifier}, kernel widths {'/'.join(map(str, config.kernel_sizes))} x {config.filters} filters, "
-        f"dropout {config.dropout}, Adam {config.learning_rate}, batch {config.batch_size}; sources scaled to mean row length 1. Sources:",
+        f"dropout {config.dropout}, Adam {config.learning_rate}, batch {config.batch_size}, at most {config.epochs} epochs "
+        f"(patience {arguments.patience}); sources scaled to mean row length 1. Sources:",
         "",
     ]
     coverage = notes["coverage"].get(0, {})
@@ -208,12 +219,13 @@ def format_report(results: dict, notes: dict, source_paths: list[Path], config, 
         described = DEFAULT_SOURCES.get(name, "given with --source")
         found = f"; {coverage[name].found:,} of {coverage[name].total:,} task words ({coverage[name].share:.1%})" if name in coverage else ""
         lines.append(f"- `{name}`: {described}{found}")
-    lines += ["", "| embedding under the classifier | accuracy (mean ± std) | splits | s per run |", "|---|---|---|---|"]
+    lines += ["", "| embedding under the classifier | test accuracy (mean ± std) | splits | best epoch (mean) | s per run |", "|---|---|---|---|---|"]
     best_single = max((np.mean(v) for k, v in results.items() if k.endswith(" alone")), default=None)
     for method, values in results.items():
         mean, std = np.mean(values), np.std(values, ddof=1) if len(values) > 1 else 0.0
         mark = " (≥ best single)" if method.startswith("fusion") and best_single is not None and mean >= best_single else ""
-        lines.append(f"| {method} | {mean:.2%} ± {std:.2%}{mark} | {len(values)} | {np.mean(notes['seconds'][method]):.0f} |")
+        epochs, seconds = np.mean(notes["epochs"][method]), np.mean(notes["seconds"][method])
+        lines.append(f"| {method} | {mean:.2%} ± {std:.2%}{mark} | {len(values)} | {epochs:.1f} | {seconds:.0f} |")
     if notes["weights"]:
         lines += ["", "Mean learned weight per source over the task vocabulary (averaged over splits):", ""]
         for method, rows in notes["weights"].items():

@@ -26,6 +26,11 @@ _EXPORTS = {
     "collapse_report": "collapse",
     "save_word2vec": "export",
     "load_vectors": "export",
+    "evaluate": "evaluate",
+    "fuse": "fusion",
+    "FusionConfig": "fusion",
+    "embedding_matrix": "sources",
+    "FusedEmbedding": "fused_embedding",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -235,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_evaluate_arguments(evaluate_command)
     evaluate_command.set_defaults(run=_run_evaluate)
+    from .fuse_cli import add_fuse_parser
+
+    add_fuse_parser(commands)
     arguments = parser.parse_args(argv)
     return arguments.run(arguments)
 

@@ -35,7 +35,12 @@ labelled data: fastText '__label__pos text' lines, TSV 'pos<TAB>text' lines, or 
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Defaults beside every option, except where there is none to show (required, on/off flags, None)."""
+
+    def _get_help_string(self, action):
+        if action.required or action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_fuse_parser(subcommands) -> argparse.ArgumentParser:
@@ -50,17 +55,17 @@ def add_fuse_parser(subcommands) -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     add = parser.add_argument
-    add("--source", action="append", required=True, metavar="FILE", help="a vectors file (word2vec text or binary, or GloVe text); give two or more")
-    add("--train", nargs="+", required=True, metavar="LABELLED", help="training data: a fastText or TSV file, or one file per class")
+    add("--source", action="append", required=True, metavar="FILE", help="a vectors file (word2vec text or binary, or GloVe text); required, two or more")
+    add("--train", nargs="+", required=True, metavar="LABELLED", help="training data (required): a fastText or TSV file, or one file per class")
     held_out = parser.add_mutually_exclusive_group()
-    held_out.add_argument("--valid", nargs="+", default=None, metavar="LABELLED", help="validation data, in the format of --train")
+    held_out.add_argument("--valid", nargs="+", default=None, metavar="LABELLED", help="validation data, in the format of --train (default: --valid-split of --train)")
     held_out.add_argument("--valid-split", type=float, default=defaults.valid_split, help="share of --train held out for validation when there is no --valid")
     add("-o", "--output-dir", default="fusion-out", metavar="OUTDIR", help="directory for classifier.keras, fused.vec and source_weights.tsv")
-    add("--force", action="store_true", help="replace outputs already in OUTDIR")
+    add("--force", action="store_true", help="replace outputs already in OUTDIR (default: off)")
     add("--weights", choices=WEIGHTINGS, default=defaults.weights, help="per word and source: one scalar, or a vector of the source's dimension")
     add("--normalise", choices=NORMALISATIONS, default=defaults.normalise, help="softmax the scalar weights of a word across sources, or leave them free")
     add("--common-dim", type=int, default=defaults.common_dim, help="dimension sources are projected to (default: the largest source dimension)")
-    add("--no-source-scaling", dest="scale_sources", action="store_false", help="keep each source's own vector lengths instead of scaling them to mean 1")
+    add("--no-source-scaling", dest="scale_sources", action="store_false", help="keep each source's own vector lengths (default: each scaled to mean length 1)")
     add("--classifier", choices=CLASSIFIERS, default=defaults.classifier, help="Conv1D with max pooling over time, or an LSTM")
     add("--filters", type=int, default=defaults.filters, help="convolution filters per kernel width")
     add("--kernel-sizes", type=int, nargs="+", default=list(defaults.kernel_sizes), metavar="WIDTH", help="convolution widths")
@@ -72,12 +77,12 @@ def add_fuse_parser(subcommands) -> argparse.ArgumentParser:
     add("--max-length", type=int, default=defaults.max_length, help="tokens kept per text")
     add("--min-count", type=int, default=defaults.min_count, help="training occurrences a word needs to enter the task vocabulary")
     add("--label-format", choices=LABEL_FORMATS, default=defaults.label_format, help="format of --train and --valid")
-    add("--no-lowercase", dest="lowercase", action="store_false", help="keep the case of the text")
+    add("--no-lowercase", dest="lowercase", action="store_false", help="keep the case of the text (default: lowercase)")
     add("--token-pattern", default=defaults.token_pattern, help="regular expression a token matches")
     add("--seed", type=int, default=defaults.seed, help="seeds initialisation, shuffling and --valid-split")
-    add("--tensorboard", default=None, metavar="DIR", help="write training curves and embedding-projector files of the fused vectors here")
-    add("--json", action="store_true", help="print one JSON object (the last line) instead of the summary")
-    add("-q", "--quiet", action="store_true", help="no progress bars or log lines")
+    add("--tensorboard", default=None, metavar="DIR", help="write training curves and embedding-projector files of the fused vectors here (default: off)")
+    add("--json", action="store_true", help="print one JSON object (the last line) instead of the summary (default: off)")
+    add("-q", "--quiet", action="store_true", help="no progress bars or log lines (default: off)")
     parser.set_defaults(run=run_fuse)
     return parser
 

@@ -144,7 +144,7 @@ class FusedEmbedding(keras.layers.Layer):
         Softmax-normalised where the layer normalises; the mean of the vector for
         vector weights.
         """
-        columns = [ops.convert_to_numpy(layer.embeddings).mean(axis=1) for layer in self.source_weights]
+        columns = [layer.get_weights()[0].mean(axis=1) for layer in self.source_weights]
         weights = np.stack(columns, axis=1)
         if self.normalise == "softmax":
             weights = np.exp(weights - weights.max(axis=1, keepdims=True))

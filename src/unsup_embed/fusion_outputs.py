@@ -13,10 +13,9 @@ so none appears half-written under its final name:
 - `fused.vec`: word2vec text (gensim's `save_word2vec_format`) of the fused
   vector of every task word that at least one source knows.
 
-For TensorBoard: the training curves (loss, accuracy, learning rate and
-words/s per epoch, for training and validation) and, for the embedding
-projector, `vectors.tsv`, `metadata.tsv` and `projector_config.pbtxt`, the
-projector plugin's file layout.
+For TensorBoard, the training curves: loss, accuracy, learning rate and
+words/s per epoch, for training and validation (the projector files are
+`tensorboard.write_projector`'s).
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from .config import ConfigError
 from .export import atomic_path, save_word2vec
 
 OUTPUT_NAMES = ("classifier.keras", "fused.vec", "source_weights.tsv")
-PROJECTOR_CONFIG = 'embeddings {\n  tensor_name: "fused"\n  tensor_path: "vectors.tsv"\n  metadata_path: "metadata.tsv"\n}\n'
 
 
 def check_output_dir(output_dir: str | os.PathLike, force: bool = False) -> None:
@@ -74,32 +72,17 @@ def write_outputs(
     return {name: str(path) for name, path in paths.items()}
 
 
-def write_projector(directory: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
-    """TensorBoard's embedding projector files for `vectors` labelled by `words`."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    with atomic_path(directory / "vectors.tsv") as temporary:
-        np.savetxt(temporary, vectors, delimiter="\t", fmt="%.5g")
-    with atomic_path(directory / "metadata.tsv") as temporary:
-        # One column, so no header line: the projector's rule for single-column metadata.
-        temporary.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
-    (directory / "projector_config.pbtxt").write_text(PROJECTOR_CONFIG, encoding="utf-8")
-
-
 def training_curves_callback(log_dir: str | os.PathLike, tokens_per_epoch: int):
     """A Keras callback writing each epoch's logs, the learning rate and words/s as TensorBoard scalars.
 
-    Written with `tf.summary.write` and the scalars plugin's metadata, which is
-    what `tf.summary.scalar` does, so runs are recorded without the
-    `tensorboard` package installed (it is needed only to look at them).
     Training figures go to `train/`, validation ones to `validation/`, under
-    the tags Keras' own TensorBoard callback uses (`epoch_loss`, ...).
+    the tags Keras' own TensorBoard callback uses (`epoch_loss`, ...), through
+    `tensorboard.write_scalars` (no `tensorboard` package needed to write).
     """
     import keras
     import tensorflow as tf
-    from tensorflow.core.framework import summary_pb2
 
-    scalar = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    from .tensorboard import write_scalars
 
     class TrainingCurves(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -112,10 +95,9 @@ def training_curves_callback(log_dir: str | os.PathLike, tokens_per_epoch: int):
             values = dict(logs or {})
             values["words_per_second"] = tokens_per_epoch / max(time.perf_counter() - self.started, 1e-9)
             values["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            for key, value in values.items():
-                run, tag = ("validation", key[len("val_") :]) if key.startswith("val_") else ("train", key)
-                with self.writers[run].as_default():
-                    tf.summary.write(f"epoch_{tag}", tf.constant(float(value)), step=epoch, metadata=scalar)
+            for run in ("train", "validation"):
+                chosen = {key: value for key, value in values.items() if key.startswith("val_") == (run == "validation")}
+                write_scalars(self.writers[run], {f"epoch_{key.removeprefix('val_')}": value for key, value in chosen.items()}, epoch)
 
         def on_train_end(self, logs=None):
             for writer in self.writers.values():

@@ -225,7 +225,9 @@ def fit(
             skip_blocks = 0
             if checkpoints.stopped:
                 break
-            checkpoints.epoch_completed(epoch)
+            # The last epoch needs no checkpoint: the export follows at once.
+            if epoch + 1 < config.epochs:
+                checkpoints.epoch_completed(epoch)
     progress.close()
     if checkpoints.diverged_at is not None:
         last, first = checkpoints.diverged_at, checkpoints.diverged_at - config.steps_per_call + 1
