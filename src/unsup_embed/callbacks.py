@@ -38,7 +38,8 @@ class TrainingProgress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         self.last_loss = float(logs.get("loss", float("nan")))
-        self.bar.update(int(round(float(logs.get("words", 0.0)))))
+        words = int(round(float(logs.get("words", 0.0))))
+        self.bar.update(max(0, min(words, self.bar.total - self.bar.n)))  # rounding must not overshoot
         self.bar.set_postfix(loss=f"{self.last_loss:.3f}", refresh=False)
 
     def close(self) -> None:

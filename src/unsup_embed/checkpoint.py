@@ -120,7 +120,7 @@ class Checkpointer:
         for old in self.directory.glob("step-*"):
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
-        logger.info("checkpoint saved: epoch %d, block %d, step %d", position.epoch, position.blocks, position.steps)
+        logger.debug("checkpoint saved: epoch %d, block %d, step %d", position.epoch, position.blocks, position.steps)
 
     def read_state(self, corpus_fingerprint: dict) -> dict:
         """The saved state, checked for format and for a matching corpus and options."""
