@@ -128,9 +128,9 @@ def run_tool(tool: str, corpus: Path, work: Path, epochs: int, workers: int) -> 
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark: {tool} failed (exit {os.waitstatus_to_exitcode(status)}):\n{stdout}")
     tokens = in_vocabulary_tokens(tool, output, stdout)
-    from unsup_embed.evaluate import evaluate, load_vectors_checked
+    from unsup_embed.evaluate import evaluate, load_vectors
 
-    evaluation = evaluate(load_vectors_checked(output, binary=True), name=tool)
+    evaluation = evaluate(load_vectors(output, binary=True), name=tool)
     return {
         "wall": wall,
         "tokens": tokens,

@@ -25,7 +25,7 @@ _EXPORTS = {
     "TrainResult": "train",
     "collapse_report": "collapse",
     "save_word2vec": "export",
-    "load_vectors": "export",
+    "load_vectors": "evaluate",
     "evaluate": "evaluate",
     "fuse": "fusion",
     "FusionConfig": "fusion",

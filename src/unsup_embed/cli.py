@@ -123,7 +123,7 @@ def _train_command(arguments: argparse.Namespace) -> int:
         return 130
     _print_summary(result)
     if arguments.show_neighbours:
-        from .export import load_vectors
+        from .evaluate import load_vectors
 
         _print_neighbours(load_vectors(result.vectors_path), arguments.show_neighbours, topn=8)
     return 0
@@ -272,7 +272,7 @@ def _run_evaluate(arguments: argparse.Namespace) -> int:
 def _evaluate_command(arguments: argparse.Namespace) -> int:
     import json
 
-    from .evaluate import VectorsFileError, evaluate, format_table, load_vectors_checked, nearest
+    from .evaluate import VectorsFileError, evaluate, format_table, load_vectors, nearest
 
     for path in [arguments.analogies, *(arguments.pairs or [])]:
         if path is not None and not os.path.isfile(path):
@@ -280,7 +280,7 @@ def _evaluate_command(arguments: argparse.Namespace) -> int:
     if arguments.restrict < 0:
         return _fail(f"--restrict must be 0 (all words) or positive, got {arguments.restrict}", prog="unsup-embed evaluate")
     try:
-        vectors = load_vectors_checked(arguments.vectors, arguments.binary)
+        vectors = load_vectors(arguments.vectors, arguments.binary)
     except VectorsFileError as error:
         return _fail(error, prog="unsup-embed evaluate")
     evaluation = evaluate(vectors, arguments.analogies, arguments.pairs, arguments.restrict or None, name=arguments.vectors)

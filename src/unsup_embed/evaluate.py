@@ -80,7 +80,7 @@ class Evaluation:
         return result
 
 
-def load_vectors_checked(path: str | os.PathLike, binary: bool | None = None):
+def load_vectors(path: str | os.PathLike, binary: bool | None = None):
     """Load word2vec text or binary; a missing, corrupt or truncated file raises VectorsFileError."""
     from gensim.models import KeyedVectors
 

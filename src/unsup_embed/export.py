@@ -96,14 +96,3 @@ def save_vocabulary(path: str | os.PathLike, vocabulary) -> None:
     with atomic_path(path) as temporary:
         vocabulary.save(temporary)
 
-
-def load_vectors(path: str | os.PathLike, binary: bool | None = None):
-    """Load a word2vec text or binary file with gensim (binary guessed from the extension)."""
-    from gensim.models import KeyedVectors
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"vectors file {str(path)!r} does not exist")
-    if binary is None:
-        binary = output_format(path) == "binary"
-    return KeyedVectors.load_word2vec_format(str(path), binary=binary)
