@@ -83,12 +83,9 @@ def main() -> int:
     config = FusionConfig(epochs=arguments.max_epochs)
     results, notes = run_all(files, sources, config, arguments.splits, arguments.patience, arguments.only)
     table = format_report(results, notes, sources, config, arguments)
-    print(table)
-    if not arguments.no_report:
-        arguments.report.parent.mkdir(parents=True, exist_ok=True)
-        with open(arguments.report, "a", encoding="utf-8") as stream:
-            stream.write("\n" + table + "\n")
-        print(f"\nappended to {arguments.report}")
+    from benchmark import publish
+
+    publish(table, None if arguments.no_report else arguments.report)
     return 0
 
 

@@ -66,13 +66,18 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = format_table(results, arguments)
-    print(table)
-    if not arguments.no_report:
-        arguments.report.parent.mkdir(parents=True, exist_ok=True)
-        with open(arguments.report, "a", encoding="utf-8") as stream:
-            stream.write("\n" + table + "\n")
-        print(f"\nappended to {arguments.report}")
+    publish(table, None if arguments.no_report else arguments.report)
     return 0
+
+
+def publish(table: str, report: Path | None) -> None:
+    """Print the table and, unless report is None, append it to that markdown file."""
+    print(table)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        with open(report, "a", encoding="utf-8") as stream:
+            stream.write("\n" + table + "\n")
+        print(f"\nappended to {report}")
 
 
 def prepare_corpus(source: Path, work: Path, max_words: int | None, repeat: int) -> Path:

@@ -34,12 +34,14 @@ class TrainingProgress(keras.callbacks.Callback):
             total=words_total, initial=int(words_done), desc="training", unit=" words", unit_scale=True, disable=disable, smoothing=0.05
         )
         self.last_loss = float("nan")
+        # Kept as a float: rounding each block's share separately would drift past the total.
+        self.words_done = words_done
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         self.last_loss = float(logs.get("loss", float("nan")))
-        words = int(round(float(logs.get("words", 0.0))))
-        self.bar.update(max(0, min(words, self.bar.total - self.bar.n)))  # rounding must not overshoot
+        self.words_done += float(logs.get("words", 0.0))
+        self.bar.update(round(self.words_done) - self.bar.n)
         self.bar.set_postfix(loss=f"{self.last_loss:.3f}", refresh=False)
 
     def close(self) -> None:
