@@ -39,8 +39,10 @@ class TrainingProgress(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        self.last_loss = float(logs.get("loss", float("nan")))
-        self.words_done += float(logs.get("words", 0.0))
+        words = float(logs.get("words", 0.0))
+        if words > 0:  # an empty block (a finished shard's filler) has no loss to show
+            self.last_loss = float(logs.get("loss", float("nan")))
+        self.words_done += words
         self.bar.update(round(self.words_done) - self.bar.n)
         self.bar.set_postfix(loss=f"{self.last_loss:.3f}", refresh=False)
 
@@ -97,6 +99,19 @@ class CheckpointAndStop(keras.callbacks.Callback):
         if self.every_steps is not None:
             return self.position.steps - self._last_save_step >= self.every_steps
         return time.monotonic() - self._last_save_time >= self.every_seconds
+
+
+class StopWhenEveryShardIsDone(keras.callbacks.Callback):
+    """Ends an epoch under a strategy once a call trained no words on any replica.
+
+    Every replica's stream ends in empty blocks, and the step's logs sum the
+    words over all replicas, so all workers see the zero at the same call
+    and stop together.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        if float((logs or {}).get("words", 1.0)) == 0.0:
+            self.model.stop_training = True
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 FORMAT = "unsup-embed checkpoint v2"
 WEIGHTS = "model.weights.h5"
 # Options that do not change what is trained, so a resume may change them.
-_FREE_OPTIONS = {"quiet", "keep_work", "threads", "checkpoint_every", "tensorboard"}
+_FREE_OPTIONS = {"quiet", "keep_work", "threads", "checkpoint_every", "tensorboard", "peer_timeout"}
 
 
 class CheckpointError(ValueError):
@@ -89,23 +89,31 @@ def describe_difference(saved: dict, current: dict) -> str:
 
 
 class Checkpointer:
-    def __init__(self, directory: str | os.PathLike):
+    """Reads and writes `<output>.ckpt/`; with `writer=False` (a non-chief worker) it only reads."""
+
+    def __init__(self, directory: str | os.PathLike, writer: bool = True):
         self.directory = Path(directory)
         self.state_path = self.directory / "state.json"
         self.vocabulary_path = self.directory / "vocab.tsv"
+        self.writer = writer
+        self.fingerprint: dict | None = None
 
     def exists(self) -> bool:
         return self.state_path.exists()
 
     def start(self, vocabulary, corpus_fingerprint: dict) -> None:
         """Begin a fresh run: an empty directory holding the run's vocabulary."""
+        self.fingerprint = corpus_fingerprint
+        if not self.writer:
+            return
         self.remove()
         self.directory.mkdir(parents=True)
-        self.fingerprint = corpus_fingerprint
         with atomic_path(self.vocabulary_path) as temporary:
             vocabulary.save(temporary)
 
     def save(self, model, position: TrainingPosition) -> None:
+        if not self.writer:
+            return
         name = f"step-{position.steps:012d}"
         staging = self.directory / f".{name}.partial"
         shutil.rmtree(staging, ignore_errors=True)
@@ -155,4 +163,5 @@ class Checkpointer:
         return TrainingPosition(**state["position"])
 
     def remove(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.writer:
+            shutil.rmtree(self.directory, ignore_errors=True)

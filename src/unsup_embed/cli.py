@@ -16,6 +16,7 @@ import sys
 from dataclasses import fields
 
 from . import __version__
+from .cluster import STRATEGIES
 from .config import CONTEXT_TABLES, FORMATS, OBJECTIVES, TrainConfig
 
 EXIT_USAGE = 2
@@ -52,8 +53,10 @@ _HELP = {
     "seed": "random seed: the same seed gives the same vectors on one machine",
     "threads": "TensorFlow threads (0: as many as cores)",
     "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at every epoch end",
+    "strategy": "tf.distribute strategy; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
+    "peer_timeout": "seconds a worker waits for a dead or stuck peer before the run fails",
 }
-_CHOICES = {"objective": OBJECTIVES, "context_table": CONTEXT_TABLES}
+_CHOICES = {"objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES}
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -121,6 +124,9 @@ def _train_command(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("train-unsup: interrupted before training started; nothing was written", file=sys.stderr)
         return 130
+    if result.vectors_path is None:
+        print(f"this worker trained {result.training_tokens:,} tokens of its shard in {result.seconds:.1f} s; the chief wrote the vectors")
+        return 0
     _print_summary(result)
     if arguments.show_neighbours:
         from .evaluate import load_vectors
@@ -238,8 +244,32 @@ def main(argv: list[str] | None = None) -> int:
     from .fuse_cli import add_fuse_parser
 
     add_fuse_parser(commands)
+    serve_command = commands.add_parser(
+        "serve",
+        help="run a parameter server or worker task of a --strategy parameter-server cluster (from TF_CONFIG)",
+        description="Start the TensorFlow server of this process's TF_CONFIG task and serve until killed. "
+        "Under --strategy parameter-server, every 'ps' and 'worker' task runs this; the chief runs train-unsup.",
+    )
+    serve_command.set_defaults(run=_run_serve)
     arguments = parser.parse_args(argv)
     return arguments.run(arguments)
+
+
+def _run_serve(arguments: argparse.Namespace) -> int:
+    from .cluster import read_tf_config
+    from .config import ConfigError
+
+    _configure_logging(quiet=False)
+    try:
+        cluster, task_type, task_index = read_tf_config()
+    except ConfigError as error:
+        return _fail(error, prog="unsup-embed serve")
+    if task_type not in ("ps", "worker"):
+        return _fail(f"TF_CONFIG says {task_type} {task_index}; only 'ps' and 'worker' tasks serve (the chief runs train-unsup)", prog="unsup-embed serve")
+    from .serve import serve
+
+    serve(cluster, task_type, task_index)
+    return 0
 
 
 EVALUATE_EXAMPLES = """\

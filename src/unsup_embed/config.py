@@ -70,6 +70,13 @@ class TrainConfig:
     # save of text8-sized tables (2 x 27 MB) takes a fraction of a second.
     checkpoint_every: str = "2m"
 
+    # Distribution (see docs/scaling.md): "default", "mirrored",
+    # "multi-worker" or "parameter-server"; the cluster comes from TF_CONFIG.
+    strategy: str = "default"
+    # Seconds a worker waits for its peers in one collective before giving
+    # up: a dead worker ends the run with an error instead of a hang.
+    peer_timeout: float = 300.0
+
     # Output.
     output_format: str | None = None  # None: from the output's extension
     tensorboard: str | None = None  # directory for training curves and projector files
@@ -112,6 +119,8 @@ class TrainConfig:
             raise ConfigError(f"the counting limit must be at least 1000 distinct tokens, got {self.count_limit}")
         if self.output_format is not None and self.output_format not in FORMATS:
             raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {self.output_format!r}")
+        if self.peer_timeout <= 0:
+            raise ConfigError(f"--peer-timeout must be positive, got {self.peer_timeout}")
         self.checkpoint_interval()
         try:
             re.compile(self.token_pattern)

@@ -20,6 +20,13 @@ What it does:
   custom pattern that matches whitespace has its matches split on it, because
   the word2vec format separates a word from its vector by a space.
 
+Sharding, for multi-worker training: `TextCorpus(path, shard=(i, n))` reads
+only the i-th of n equal byte ranges of the corpus (all files end to end).
+A range's ends move forward to the next whitespace, so each token is read by
+exactly one shard; a line cut by a boundary becomes two sentences, one per
+shard. Compressed files cannot be entered in the middle: each belongs whole
+to the shard its first byte falls in.
+
 Left out on purpose: language-specific tokenisation, sentence splitting
 inside a line, and reading formats other than plain or compressed text.
 Reference: gensim's `PathLineSentences` and `Text8Corpus` (restartable
@@ -106,20 +113,55 @@ def corpus_files(path: str | os.PathLike) -> list[Path]:
     return found
 
 
+def shard_ranges(sizes: list[int], compressed: list[bool], shard: int, shards: int) -> list[tuple[int, int, int]]:
+    """(file number, start, stop) byte ranges of shard `shard` of `shards` over files of `sizes`.
+
+    The corpus is cut into `shards` equal ranges of its total bytes; a
+    compressed file goes whole to the shard its first byte falls in.
+    """
+    total = sum(sizes)
+    low, high = total * shard // shards, total * (shard + 1) // shards
+    ranges, offset = [], 0
+    for number, (size, whole) in enumerate(zip(sizes, compressed)):
+        start, stop = max(low - offset, 0), min(high - offset, size)
+        if whole or size == 0:
+            if low <= offset < high or (size == 0 and shard == 0 and offset == total):
+                ranges.append((number, 0, size))
+        elif start < stop:
+            ranges.append((number, start, stop))
+        offset += size
+    return ranges
+
+
 class TextCorpus:
     """Restartable iterable of sentences (lists of tokens) from a file or directory."""
 
-    def __init__(self, path: str | os.PathLike, tokenizer: Tokenizer | None = None):
+    def __init__(self, path: str | os.PathLike, tokenizer: Tokenizer | None = None, shard: tuple[int, int] | None = None):
         self.path = Path(path)
         self.files = corpus_files(path)
         self.tokenizer = tokenizer or Tokenizer()
         self.stats = CorpusStats()
+        self.shard = shard
         self._warned: set[str] = set()
 
     def __iter__(self) -> Iterator[list[str]]:
         self.stats = CorpusStats()
+        if self.shard is None:
+            for file in self.files:
+                yield from self._read_file(file)
+            return
+        for number, start, stop in self._shard_ranges():
+            yield from self._read_file(self.files[number], start, stop)
+
+    def _shard_ranges(self) -> list[tuple[int, int, int]]:
+        sizes = []
         for file in self.files:
-            yield from self._read_file(file)
+            try:
+                sizes.append(file.stat().st_size)
+            except OSError:
+                sizes.append(0)
+        compressed = [file.suffix.lower() in _OPENERS for file in self.files]
+        return shard_ranges(sizes, compressed, *self.shard)
 
     def total_bytes(self) -> int:
         """Bytes on disk, for progress bars (compressed files count compressed)."""
@@ -137,7 +179,7 @@ class TextCorpus:
             self._warned.add(str(file))
             logger.warning("skipping %s: %s", file, reason)
 
-    def _read_file(self, file: Path) -> Iterator[list[str]]:
+    def _read_file(self, file: Path, start: int = 0, stop: int | None = None) -> Iterator[list[str]]:
         opener = _OPENERS.get(file.suffix.lower(), open)
         try:
             with opener(file, "rb") as stream:
@@ -146,6 +188,9 @@ class TextCorpus:
                     self._skip(file, "looks binary (contains NUL bytes)")
                     return
                 self.stats.files_read += 1
+                if start > 0 or stop is not None:
+                    stream = _TokenAlignedRange(stream, start, stop)
+                    head = stream.read(_SNIFF_BYTES)
                 yield from self._sentences(head, stream)
         except (OSError, EOFError, lzma.LZMAError) as error:
             self._skip(file, f"cannot be read ({error.__class__.__name__}: {error})")
@@ -194,6 +239,66 @@ class TextCorpus:
     def _count(self, sentence: list[str]) -> None:
         self.stats.lines += 1
         self.stats.tokens += len(sentence)
+
+
+class _TokenAlignedRange:
+    """A binary stream's bytes from `start` to `stop`, both moved forward to the next whitespace.
+
+    The token that `start` cuts belongs to the previous range, and the token
+    that `stop` cuts is read to its end, so consecutive ranges read every
+    token exactly once. Whitespace bytes are ASCII, never inside a UTF-8
+    sequence, so the cuts never split a character.
+    """
+
+    def __init__(self, stream, start: int, stop: int | None):
+        self.stream = stream
+        self.remaining = None if stop is None else stop - start
+        self.finishing = False  # past `stop`, reading to the end of the cut token
+        stream.seek(max(start - 1, 0))
+        if start > 0 and not stream.read(1).isspace():
+            self._skip_to_whitespace()
+
+    def _skip_to_whitespace(self) -> None:
+        while True:
+            block = self.stream.read(_SNIFF_BYTES)
+            if not block:
+                return
+            cut = _first_whitespace(block)
+            if cut is not None:
+                self.stream.seek(cut - len(block), os.SEEK_CUR)
+                if self.remaining is not None:
+                    self.remaining -= cut
+                return
+            if self.remaining is not None:
+                self.remaining -= len(block)
+
+    def read(self, size: int) -> bytes:
+        if self.remaining is None:
+            return self.stream.read(size)
+        if self.finishing:
+            return b""
+        if self.remaining > 0:
+            block = self.stream.read(min(size, self.remaining))
+            self.remaining -= len(block)
+            if block:
+                return block
+        # At `stop`: read on to the end of the token it cut, then stop.
+        self.finishing = True
+        tail = b""
+        while True:
+            block = self.stream.read(_SNIFF_BYTES)
+            cut = _first_whitespace(block) if block else 0
+            if cut is not None:
+                return tail + block[:cut]
+            tail += block
+
+
+def _first_whitespace(block: bytes) -> int | None:
+    match = _WHITESPACE_BYTES.search(block)
+    return None if match is None else match.start()
+
+
+_WHITESPACE_BYTES = re.compile(rb"\s")
 
 
 class _ReplacementCounter:

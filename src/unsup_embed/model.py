@@ -14,8 +14,9 @@ Gradients of an Embedding lookup are `tf.IndexedSlices`, which Keras' SGD
 applies with a scatter-subtract: only the rows in the batch are touched, and
 updates of a row repeated in the batch are summed, as in sequential SGD.
 The step uses only the model, its optimizer and `GradientTape`; under a
-`tf.distribute` strategy, whose replicas synchronise inside every step, the
-loop over the block's steps is unrolled instead of compiled as a loop.
+`tf.distribute` strategy each replica trains a whole block of its own, the
+gradients of every step are all-reduced, and the loop over the block's steps
+is unrolled (tf.distribute allows no synchronisation inside a loop).
 
 The layers and objectives are written with `keras.ops`. The step has one
 form per backend: on TensorFlow, `GradientTape` and Keras' SGD (whose sparse
@@ -79,6 +80,15 @@ class SkipGramModel(keras.Model):
         self.objective.build(None)  # no weights; marked built so fit() skips its symbolic build
         self.built = True
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: `build()` creates every weight, and compile() has no loss or metrics.
+
+        Keras' TensorFlow trainer, under a tf.distribute strategy, takes one
+        batch from the training iterator to build the model symbolically:
+        that block would never be trained, and MultiWorkerMirroredStrategy
+        cannot reduce a dict of blocks anyway.
+        """
+
     def call(self, inputs):
         lookups = self._lookups(inputs)
         vectors = [
@@ -112,7 +122,9 @@ class SkipGramModel(keras.Model):
             flat = ops.reshape(ids, (-1, 1))
             added = ops.scatter(flat, ops.ones((ops.shape(flat)[0],), dtype="float32"), (self.vocabulary_size,))
             counts[id(table)] = counts[id(table)] + added if id(table) in counts else added
-        return [ops.minimum(1.0, self.row_update_cap / ops.take(counts[id(table)], ids)) for table, ids in lookups]
+        # Under a strategy the replicas' updates are summed: each gets its share of the cap.
+        cap = self.row_update_cap / _replicas_in_sync()
+        return [ops.minimum(1.0, cap / ops.take(counts[id(table)], ids)) for table, ids in lookups]
 
     def word_vectors(self):
         """The trained word table as a NumPy array (the input table, as word2vec exports)."""
@@ -130,6 +142,7 @@ class SkipGramModel(keras.Model):
         inputs, zero_targets = data
         pair_inputs = ["word", "neighbour"] + (["negatives"] if self.negative_sampling else [])
         variables = self.trainable_variables
+        distributed = tf.distribute.has_strategy()
 
         def one_step(step, loss_sum):
             batch = {name: inputs[name][step] for name in pair_inputs}
@@ -139,19 +152,34 @@ class SkipGramModel(keras.Model):
                 per_pair_loss = self(batch, training=True)
                 # Summed, not averaged: each pair gets a full word2vec SGD update.
                 loss = ops.sum(weight * ops.abs(per_pair_loss - zero_targets[step]))
-            self.optimizer.apply(tape.gradient(loss, variables), variables)
+            gradients = tape.gradient(loss, variables)
+            if distributed:
+                gradients = [_summed_by_row(gradient) for gradient in gradients]
+            self.optimizer.apply(gradients, variables)
             return loss_sum + loss
 
         loss_sum = ops.zeros((), dtype="float32")
-        if tf.distribute.has_strategy():
-            # Replicas synchronise inside each step (gradient all-reduce), and
-            # tf.distribute allows no synchronisation inside a loop: unroll.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            for step in range(self.steps_per_call // replicas):
-                loss_sum = one_step(step, loss_sum)
-        else:
+        if not tf.distribute.has_strategy():
             loss_sum = ops.fori_loop(0, ops.shape(inputs["word"])[0], one_step, loss_sum)
-        return self._block_logs(inputs, loss_sum)
+            return self._block_logs(inputs, loss_sum)
+        # Each replica gets a whole block of its own. Replicas synchronise
+        # inside each step (the gradient all-reduce), and tf.distribute allows
+        # no synchronisation inside a loop: unroll.
+        for step in range(self.steps_per_call):
+            loss_sum = one_step(step, loss_sum)
+        # Logs are sums over all replicas, so every worker sees the same
+        # figures; words == 0 tells them all at once that every shard is done.
+        context = tf.distribute.get_replica_context()
+        totals = context.all_reduce("sum", ops.stack([loss_sum, ops.sum(inputs["weight"]), ops.sum(inputs["words"])]))
+        logs = {
+            "loss": totals[0] / ops.maximum(totals[1], 1.0),
+            "words": totals[2],
+            "learning_rate": inputs["learning_rate"][0],
+        }
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras averages multi-worker logs along axis 0, which a scalar lacks.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     def _jax_train_step(self, state, data):
         """The same SGD on JAX, stateless: gradients of the gathered rows, scattered into the tables.
@@ -206,6 +234,31 @@ class SkipGramModel(keras.Model):
             "row_update_cap": self.row_update_cap,
             "steps_per_call": self.steps_per_call,
         }
+
+
+def _summed_by_row(gradient):
+    """An IndexedSlices gradient with one row per distinct index (duplicates summed).
+
+    A step's gradient holds one row per lookup: 8,192 pairs give 8,192 word
+    rows even when they touch a few thousand distinct words. The replicas
+    exchange gradients by all-gathering these rows, so summing duplicates
+    first makes the traffic scale with the distinct rows a step touches.
+    """
+    import tensorflow as tf
+
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    rows, position = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(rows)[0])
+    return tf.IndexedSlices(values, rows, gradient.dense_shape)
+
+
+def _replicas_in_sync() -> int:
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync if tf.distribute.has_strategy() else 1
 
 
 def _scale_gradient(vectors, scale):

@@ -92,6 +92,21 @@ class PairBlocks:
         while len(pending) > 0:
             yield self._block(pending, rng)
 
+    def empty_block(self) -> dict[str, np.ndarray]:
+        """A block that trains nothing (weight 0, no words): what a finished shard feeds while others finish."""
+        config = self.config
+        shape = (config.steps_per_call, config.batch_size)
+        block = {
+            "word": np.zeros(shape, np.int32),
+            "neighbour": np.zeros(shape, np.int32),
+            "weight": np.zeros(shape, np.float32),
+            "learning_rate": np.full(config.steps_per_call, config.min_alpha, np.float32),
+            "words": np.zeros(config.steps_per_call, np.float32),
+        }
+        if self.negative_sampling:
+            block["negatives"] = np.zeros((config.steps_per_call, config.batch_size // config.negative_group, config.negative), np.int32)
+        return block
+
     def _block(self, pending: "_PairBuffer", rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Cut one block off the front of the buffer, padding the last one with weight 0.
 

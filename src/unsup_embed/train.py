@@ -11,12 +11,19 @@ encode again.
 
 Pairs are produced by a NumPy generator wrapped in `tf.data` with prefetch, so
 the next block is built on another thread while the compiled step runs.
+
+Under `--strategy multi-worker` (see strategies.py and docs/scaling.md) every
+worker runs this same function on its own shard of the corpus: the counts are
+merged so all hold one vocabulary, each encodes and trains on its shard, and
+only the chief writes checkpoints and outputs. Under `parameter-server` the
+chief alone runs it and parameter_server.py does the training.
 TensorFlow is imported only once the cheap checks have passed: a mistake in
 the options is answered in a fraction of a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -28,13 +35,15 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import Checkpointer, TrainingPosition, fingerprint
+from .cluster import cluster_role
 from .collapse import SAMPLE_WORDS, CollapseReport, collapse_report
 from .config import ConfigError, TrainConfig
 from .corpus import CorpusError, TextCorpus, Tokenizer
 from .encode import EncodedCorpus
 from .export import check_output_path, output_format, save_vocabulary, save_word2vec
 from .pairs import PairBlocks
-from .vocab import Vocabulary, VocabularyError
+from .strategies import merge_counts
+from .vocab import Vocabulary, VocabularyError, count_tokens, encode_counts, merge_encoded_counts
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +58,8 @@ class TrainingInterrupted(RuntimeError):
 
 @dataclass
 class TrainResult:
-    vectors_path: Path
-    vocabulary_path: Path
+    vectors_path: Path | None
+    vocabulary_path: Path | None  # None on a worker that is not the chief: it writes nothing
     corpus_tokens: int
     training_tokens: int  # in-vocabulary tokens, the word2vec convention for words/s
     vocabulary_size: int
@@ -58,7 +67,7 @@ class TrainResult:
     seconds: float
     training_seconds: float
     final_loss: float
-    collapse: CollapseReport
+    collapse: CollapseReport | None  # None on a worker that is not the chief
     resumed_from: TrainingPosition | None = None
 
     @property
@@ -72,12 +81,14 @@ def train(
 ) -> TrainResult:
     started = time.perf_counter()
     config.validate()
+    role = cluster_role(config.strategy)
     output_path = Path(output_path)
     binary = output_format(output_path, config.output_format) == "binary"
     check_output_path(output_path, force=force)
-    progress = not config.quiet
-    corpus = TextCorpus(corpus_path, Tokenizer(config.token_pattern, config.lowercase))
-    checkpointer = Checkpointer(_beside(output_path, ".ckpt"))
+    progress = not config.quiet and role.is_chief
+    shard = (role.shard_index, role.shard_count) if role.shard_count > 1 else None
+    corpus = TextCorpus(corpus_path, Tokenizer(config.token_pattern, config.lowercase), shard=shard)
+    checkpointer = Checkpointer(_beside(output_path, ".ckpt"), writer=role.is_chief)
     run = fingerprint(corpus.files, config.as_dict())
     state = None
     if resume:
@@ -91,15 +102,20 @@ def train(
     if config.tensorboard and keras.backend.backend() != "tensorflow":
         raise ConfigError("--tensorboard writes its files with TensorFlow; run with the TensorFlow backend (KERAS_BACKEND=tensorflow)")
     _configure_threads(config.threads)
+    from .strategies import make_strategy
+
+    if role.task_type:
+        logger.info("--strategy %s: this process is %s; waiting for the others", config.strategy, role.describe())
+    strategy = make_strategy(config.strategy, role, config.peer_timeout)
     keras.utils.set_random_seed(config.seed)
 
     phase = time.perf_counter()
     work_directory = _beside(output_path, ".work")
     if state is None:
         try:
-            vocabulary = Vocabulary.build(corpus, config.min_count, config.max_vocab, config.count_limit, progress=progress)
+            vocabulary = _count_vocabulary(corpus, config, strategy if shard else None, progress)
         except VocabularyError:
-            if corpus.stats.files_read == 0:
+            if corpus.stats.files_read == 0 and shard is None:
                 raise CorpusError(
                     f"none of the {len(corpus.files)} file(s) in {str(corpus.path)!r} could be read as text "
                     f"(binary or unreadable: {', '.join(Path(name).name for name in corpus.stats.skipped[:3])}); give text files"
@@ -116,7 +132,8 @@ def train(
     try:
         if state is None:
             checkpointer.start(vocabulary, run)
-        encoded = _encoded_corpus(corpus, vocabulary, work_directory, run["digest"], progress)
+        shard_directory = work_directory / f"shard-{shard[0]}-of-{shard[1]}" if shard else work_directory
+        encoded = _encoded_corpus(corpus, vocabulary, shard_directory, run["digest"], progress)
     except BaseException:
         if state is None:  # nothing trained yet: leave nothing behind
             checkpointer.remove()
@@ -126,7 +143,12 @@ def train(
 
     training_started = time.perf_counter()
     try:
-        model, initial_vectors, final_loss, position = fit(encoded, vocabulary, config, checkpointer, state)
+        if config.strategy == "parameter-server":
+            from .parameter_server import fit_parameter_server
+
+            model, initial_vectors, final_loss, position = fit_parameter_server(encoded, vocabulary, config, checkpointer, state, strategy)
+        else:
+            model, initial_vectors, final_loss, position = fit(encoded, vocabulary, config, checkpointer, state, strategy)
     except FloatingPointError:
         if not checkpointer.exists():  # nothing to resume: leave nothing behind
             checkpointer.remove()
@@ -134,6 +156,12 @@ def train(
         raise
     training_seconds = time.perf_counter() - training_started
     logger.info("training took %.1f s", training_seconds)
+    if not role.is_chief:
+        shutil.rmtree(shard_directory, ignore_errors=True)
+        logger.info("%s done; the chief writes the vectors", role.describe())
+        return TrainResult(None, None, corpus.stats.tokens or len(encoded), len(encoded), len(vocabulary), config.epochs,
+                           time.perf_counter() - started, training_seconds, final_loss, None,
+                           None if state is None else TrainingPosition(**state["position"]))
 
     vectors = model.word_vectors()
     if not np.isfinite(vectors).all():
@@ -170,9 +198,14 @@ def train(
 
 
 def fit(
-    encoded: EncodedCorpus, vocabulary: Vocabulary, config: TrainConfig, checkpointer: Checkpointer, state: dict | None = None
+    encoded: EncodedCorpus,
+    vocabulary: Vocabulary,
+    config: TrainConfig,
+    checkpointer: Checkpointer,
+    state: dict | None = None,
+    strategy=None,
 ) -> tuple["SkipGramModel", np.ndarray, float, TrainingPosition]:
-    """Train a SkipGramModel on the encoded corpus, from the start or from `state`.
+    """Train a SkipGramModel on the encoded corpus, from the start or from `state`, under `strategy` if any.
 
     Returns the model, the starting rows of the most frequent words (for the
     collapse report), the last block's mean loss per pair, and the position.
@@ -181,38 +214,36 @@ def fit(
     """
     import keras
 
-    from .callbacks import CheckpointAndStop, TrainingProgress, stop_requests
-    from .model import SkipGramModel
+    from .callbacks import CheckpointAndStop, StopWhenEveryShardIsDone, TrainingProgress, stop_requests
+
+    from .strategies import local_replicas
 
     blocks = PairBlocks(encoded, vocabulary, config)
-    model = SkipGramModel(
-        len(vocabulary),
-        config.dim,
-        objective=config.objective,
-        context_table=config.context_table,
-        negative_group=config.negative_group,
-        row_update_cap=config.row_update_cap,
-        steps_per_call=config.steps_per_call,
-        seed=config.seed,
-    )
-    model.build()
-    # The initialisation is a function of the seed, so this holds on resume too.
-    initial_vectors = model.word_vectors()[:SAMPLE_WORDS].copy()
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.alpha), jit_compile=True)
-    model.optimizer.build(model.trainable_variables)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(vocabulary, config)
+        # The initialisation is a function of the seed, so this holds on resume too.
+        initial_vectors = model.word_vectors()[:SAMPLE_WORDS].copy()
+        # Keras compiles with XLA only without a strategy.
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=config.alpha), jit_compile=strategy is None)
+        model.optimizer.build(model.trainable_variables)
     position = TrainingPosition(0, 0, 0, 0.0)
     if state is not None:
         position = checkpointer.restore(model, state)
         logger.info("resuming from epoch %d, block %d (step %d)", position.epoch, position.blocks, position.steps)
     seconds, steps = config.checkpoint_interval()
     checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, seconds, steps)
-    progress = TrainingProgress(blocks.words_total(), position.words, disable=config.quiet)
+    # Words of the whole corpus (all shards): logs carry every worker's words.
+    progress = TrainingProgress(vocabulary.total * config.epochs, position.words, disable=config.quiet or not checkpointer.writer)
     callbacks = [progress, checkpoints]
+    if strategy is not None:
+        callbacks.append(StopWhenEveryShardIsDone())
+    # A call trains one block on each local replica.
+    replicas = local_replicas(strategy)
     if config.tensorboard:
         from .tensorboard import skipgram_curves
 
         callbacks.append(skipgram_curves(config.tensorboard, config.steps_per_call, position.steps))
-    skip_blocks = position.blocks  # a resumed epoch starts after its trained blocks
+    skip_blocks = position.blocks * replicas  # a resumed epoch starts after its trained blocks
     with warnings.catch_warnings(), stop_requests(checkpoints):
         # Keras warns at the end of every dataset of unknown length; ours is one.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
@@ -220,7 +251,7 @@ def fit(
         # and within one fit() Keras would cut every later epoch to the first
         # one's length. The compiled step is reused from call to call.
         for epoch in range(position.epoch, config.epochs):
-            dataset = block_dataset(blocks, config, epoch, skip_blocks)
+            dataset = block_dataset(blocks, config, epoch, skip_blocks, strategy)
             model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
             skip_blocks = 0
             if checkpoints.stopped:
@@ -250,11 +281,34 @@ def fit(
     return model, initial_vectors, progress.last_loss, position
 
 
-def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_blocks: int = 0):
+def build_model(vocabulary: Vocabulary, config: TrainConfig) -> "SkipGramModel":
+    from .model import SkipGramModel
+
+    model = SkipGramModel(
+        len(vocabulary),
+        config.dim,
+        objective=config.objective,
+        context_table=config.context_table,
+        negative_group=config.negative_group,
+        row_update_cap=config.row_update_cap,
+        steps_per_call=config.steps_per_call,
+        seed=config.seed,
+    )
+    model.build()
+    return model
+
+
+def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_blocks: int = 0, strategy=None):
     """One epoch of (block, zero targets) after the first `skip_blocks`.
 
     On TensorFlow, a prefetched tf.data pipeline; on other backends (JAX on
     the GPU machines, which have no TensorFlow), a plain generator.
+
+    Under a strategy, every replica takes whole blocks from this process's
+    stream, and the stream goes on with empty blocks (weight 0, no words)
+    after its last real one: shards end a few blocks apart, and a worker
+    must keep stepping, at no cost to the tables, until every shard is done
+    (`StopWhenEveryShardIsDone`).
     """
     import keras
 
@@ -262,6 +316,10 @@ def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_bloc
         for index, block in enumerate(blocks.epoch(epoch)):
             if index >= skip_blocks:
                 yield block
+        if strategy is not None:
+            empty = blocks.empty_block()
+            while True:
+                yield empty
 
     if keras.backend.backend() != "tensorflow":
         return ((block, np.zeros_like(block["weight"])) for block in epoch_blocks())
@@ -277,12 +335,26 @@ def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_bloc
     }
     if blocks.negative_sampling:
         signature["negatives"] = tf.TensorSpec((steps, batch // config.negative_group, config.negative), tf.int32)
-    dataset = tf.data.Dataset.from_generator(epoch_blocks, output_signature=signature)
-    # Blocks always hold `steps` steps; re-batching them gives tf.data a batch
-    # axis, which tf.distribute needs to split the steps across replicas.
-    dataset = dataset.unbatch().batch(steps, drop_remainder=True)
-    dataset = dataset.map(lambda block: (block, tf.zeros_like(block["weight"])))
-    return dataset.prefetch(2)
+    def dataset_of_this_process(context=None):
+        dataset = tf.data.Dataset.from_generator(epoch_blocks, output_signature=signature)
+        dataset = dataset.map(lambda block: (block, tf.zeros_like(block["weight"])))
+        return dataset.prefetch(2)
+
+    if strategy is None:
+        return dataset_of_this_process()
+    # Each process feeds its own replicas from its own shard: no automatic
+    # sharding, no re-batching (each element is one replica's block).
+    return strategy.distribute_datasets_from_function(dataset_of_this_process)
+
+
+def _count_vocabulary(corpus: TextCorpus, config: TrainConfig, strategy, progress: bool) -> Vocabulary:
+    """The vocabulary; with a strategy, this worker's counts merged with every other worker's."""
+    counts, seen_tokens = count_tokens(corpus, config.count_limit, progress=progress)
+    if strategy is not None:
+        payloads = merge_counts(strategy, encode_counts(counts, seen_tokens))
+        logger.info("merged the counts of %d shards (%s bytes sent by this one)", len(payloads), f"{len(payloads[0]):,}")
+        counts, seen_tokens = merge_encoded_counts(payloads)
+    return Vocabulary.from_counts(counts, seen_tokens, config.min_count, config.max_vocab)
 
 
 def _encoded_corpus(corpus: TextCorpus, vocabulary: Vocabulary, directory: Path, digest: str, progress: bool) -> EncodedCorpus:

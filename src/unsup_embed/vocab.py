@@ -13,6 +13,7 @@ repeatable run to run. Saved as `word<TAB>count` lines, most frequent first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections import Counter
@@ -27,6 +28,51 @@ logger = logging.getLogger(__name__)
 
 class VocabularyError(ValueError):
     """No usable vocabulary could be built; the message says how to fix it."""
+
+
+def count_tokens(sentences: Iterable[list[str]], count_limit: int = 2_000_000, progress: bool = True) -> tuple[Counter, int]:
+    """(token counts, tokens seen) in one streaming pass, pruning rare tokens past `count_limit` distinct."""
+    counts: Counter[str] = Counter()
+    floor = 1
+    pruned = 0
+    seen_tokens = 0
+    with tqdm(desc="counting", unit=" words", unit_scale=True, disable=not progress, smoothing=0.1) as bar:
+        for sentence in sentences:
+            counts.update(sentence)
+            seen_tokens += len(sentence)
+            bar.update(len(sentence))
+            if len(counts) > count_limit:
+                before = len(counts)
+                counts = Counter({word: count for word, count in counts.items() if count > floor})
+                pruned += before - len(counts)
+                floor += 1
+    if pruned:
+        logger.warning(
+            "counting pruned %d rare tokens to stay under %d distinct; counts of words seen fewer than %d times early on may be low",
+            pruned,
+            count_limit,
+            floor,
+        )
+    return counts, seen_tokens
+
+
+def encode_counts(counts: Counter, seen_tokens: int) -> bytes:
+    """`counts` as bytes (`word<TAB>count` lines after a `<TAB>tokens` line), to send to other workers."""
+    lines = [f"\t{seen_tokens}"] + [f"{word}\t{count}" for word, count in counts.items()]
+    return "\n".join(lines).encode("utf-8")
+
+
+def merge_encoded_counts(payloads: list[bytes]) -> tuple[Counter, int]:
+    """Sum the counts of several `encode_counts` payloads, in payload order (so ids repeat on every worker)."""
+    merged: Counter[str] = Counter()
+    seen_tokens = 0
+    for payload in payloads:
+        lines = payload.decode("utf-8").split("\n")
+        seen_tokens += int(lines[0][1:])
+        for line in lines[1:]:
+            word, _, count = line.rpartition("\t")
+            merged[word] += int(count)
+    return merged, seen_tokens
 
 
 class Vocabulary:
@@ -57,27 +103,12 @@ class Vocabulary:
         count_limit: int = 2_000_000,
         progress: bool = True,
     ) -> "Vocabulary":
-        counts: Counter[str] = Counter()
-        floor = 1
-        pruned = 0
-        seen_tokens = 0
-        with tqdm(desc="counting", unit=" words", unit_scale=True, disable=not progress, smoothing=0.1) as bar:
-            for sentence in sentences:
-                counts.update(sentence)
-                seen_tokens += len(sentence)
-                bar.update(len(sentence))
-                if len(counts) > count_limit:
-                    before = len(counts)
-                    counts = Counter({word: count for word, count in counts.items() if count > floor})
-                    pruned += before - len(counts)
-                    floor += 1
-        if pruned:
-            logger.warning(
-                "counting pruned %d rare tokens to stay under %d distinct; counts of words seen fewer than %d times early on may be low",
-                pruned,
-                count_limit,
-                floor,
-            )
+        counts, seen_tokens = count_tokens(sentences, count_limit, progress)
+        return cls.from_counts(counts, seen_tokens, min_count, max_vocab)
+
+    @classmethod
+    def from_counts(cls, counts: Counter, seen_tokens: int, min_count: int = 5, max_vocab: int | None = None) -> "Vocabulary":
+        """The words of `counts` reaching `min_count`, most frequent first (ties: first seen first)."""
         # Counter keeps first-appearance order, and sorted() is stable.
         kept = sorted((item for item in counts.items() if item[1] >= min_count), key=lambda item: -item[1])
         if max_vocab is not None:
@@ -98,6 +129,13 @@ class Vocabulary:
                 f"no word occurs at least {min_count} times (the most frequent occurs {best} times); lower --min-count"
             )
         return cls([word for word, _ in kept], np.array([count for _, count in kept], dtype=np.int64))
+
+    def digest(self) -> str:
+        """A short hash of words and counts: equal digests mean equal ids."""
+        hasher = hashlib.sha256()
+        for word, count in zip(self.words, self.counts.tolist()):
+            hasher.update(f"{word}\t{count}\n".encode())
+        return hasher.hexdigest()[:16]
 
     def keep_probabilities(self, sample: float) -> np.ndarray:
         """word2vec's subsampling: P(keep) = (sqrt(f/t) + 1) * t/f, f = count, t = sample * total."""
