@@ -162,6 +162,10 @@ class Checkpointer:
             ) from None
         return TrainingPosition(**state["position"])
 
+    def kept(self) -> str:
+        """Says where the last checkpoint is, for error messages."""
+        return f"the last checkpoint is kept in {self.directory}/" if self.exists() else "no checkpoint had been saved yet"
+
     def remove(self) -> None:
         if self.writer:
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -16,7 +16,7 @@ import sys
 from dataclasses import fields
 
 from . import __version__
-from .cluster import STRATEGIES
+from .cluster import MULTI_PROCESS, STRATEGIES
 from .config import CONTEXT_TABLES, FORMATS, OBJECTIVES, TrainConfig
 
 EXIT_USAGE = 2
@@ -98,12 +98,22 @@ def _config_from(arguments: argparse.Namespace) -> TrainConfig:
 def _run_train(arguments: argparse.Namespace) -> int:
     with _native_stderr_silenced():
         _configure_logging(arguments.quiet)
-        return _train_command(arguments)
+        status = _train_command(arguments)
+        if arguments.strategy in MULTI_PROCESS:
+            # TensorFlow's cluster runtime does not let a process go once its
+            # work is done: the coordinator waits forever for a lost worker to
+            # come back, and peers trade errors while they shut down at
+            # different times. Everything is written and flushed: leave now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+        return status
 
 
 def _train_command(arguments: argparse.Namespace) -> int:
     config = _config_from(arguments)
     from .checkpoint import CheckpointError
+    from .cluster import ClusterFailure
     from .config import ConfigError
     from .corpus import CorpusError
     from .vocab import VocabularyError
@@ -115,7 +125,7 @@ def _train_command(arguments: argparse.Namespace) -> int:
         result = train(arguments.corpus, arguments.output, config, force=arguments.force, resume=arguments.resume)
     except (ConfigError, CorpusError, VocabularyError, CheckpointError) as error:
         return _fail(error)
-    except FloatingPointError as error:
+    except (FloatingPointError, ClusterFailure) as error:
         print(f"train-unsup: {error}", file=sys.stderr)
         return 1
     except TrainingInterrupted as error:
@@ -188,6 +198,11 @@ def _native_stderr_silenced():
         sys.stderr.flush()
         os.dup2(terminal, 2)
         os.close(terminal)
+        # Log handlers made meanwhile write to the stream being retired; late
+        # messages (TensorFlow logs at interpreter exit) must still find one.
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+                handler.setStream(previous)
         sys.stderr = previous
 
 
@@ -195,6 +210,7 @@ def _configure_logging(quiet: bool) -> None:
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     logging.getLogger("smart_open").setLevel(logging.WARNING)
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
 
 
 def _fail(error: Exception | str, prog: str = "train-unsup") -> int:

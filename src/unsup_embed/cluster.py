@@ -58,6 +58,18 @@ class ClusterRole:
         )
 
 
+class ClusterFailure(RuntimeError):
+    """Another task of the cluster died or stopped answering; the message says what was kept and how to go on."""
+
+
+def cluster_failure(error: Exception, kept: str) -> ClusterFailure:
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    return ClusterFailure(
+        f"a task of the cluster failed or stopped answering ({error.__class__.__name__}: {first_line}); {kept}. "
+        "Restart every task and run the same commands with --resume"
+    )
+
+
 SINGLE_PROCESS = ClusterRole("", 0, 0, 1, {})
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import Checkpointer, TrainingPosition, fingerprint
-from .cluster import cluster_role
+from .cluster import cluster_failure, cluster_role
 from .collapse import SAMPLE_WORDS, CollapseReport, collapse_report
 from .config import ConfigError, TrainConfig
 from .corpus import CorpusError, TextCorpus, Tokenizer
@@ -146,7 +146,9 @@ def train(
         if config.strategy == "parameter-server":
             from .parameter_server import fit_parameter_server
 
-            model, initial_vectors, final_loss, position = fit_parameter_server(encoded, vocabulary, config, checkpointer, state, strategy)
+            model, initial_vectors, final_loss, position = fit_parameter_server(
+                encoded, vocabulary, config, checkpointer, state, strategy, role.worker_count
+            )
         else:
             model, initial_vectors, final_loss, position = fit(encoded, vocabulary, config, checkpointer, state, strategy)
     except FloatingPointError:
@@ -252,7 +254,13 @@ def fit(
         # one's length. The compiled step is reused from call to call.
         for epoch in range(position.epoch, config.epochs):
             dataset = block_dataset(blocks, config, epoch, skip_blocks, strategy)
-            model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+            try:
+                model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+            except Exception as error:
+                if strategy is None or not _is_cluster_error(error):
+                    raise
+                progress.close()
+                raise cluster_failure(error, checkpointer.kept()) from None
             skip_blocks = 0
             if checkpoints.stopped:
                 break
@@ -260,6 +268,13 @@ def fit(
             if epoch + 1 < config.epochs:
                 checkpoints.epoch_completed(epoch)
     progress.close()
+    training_outcome(checkpoints, checkpointer, position, config)
+    logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), progress.last_loss)
+    return model, initial_vectors, progress.last_loss, position
+
+
+def training_outcome(checkpoints, checkpointer: Checkpointer, position: TrainingPosition, config: TrainConfig) -> None:
+    """Raise FloatingPointError after a divergence, TrainingInterrupted after a stop request."""
     if checkpoints.diverged_at is not None:
         last, first = checkpoints.diverged_at, checkpoints.diverged_at - config.steps_per_call + 1
         kept = (
@@ -277,8 +292,6 @@ def fit(
             f"checkpoint saved in {checkpointer.directory}/. Run the same command with --resume to continue",
             checkpoints.interrupted_by,
         )
-    logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), progress.last_loss)
-    return model, initial_vectors, progress.last_loss, position
 
 
 def build_model(vocabulary: Vocabulary, config: TrainConfig) -> "SkipGramModel":
@@ -367,6 +380,13 @@ def _encoded_corpus(corpus: TextCorpus, vocabulary: Vocabulary, directory: Path,
     encoded = EncodedCorpus.write(corpus, vocabulary, directory, corpus.stats.tokens or None, progress=progress)
     marker.write_text(digest)
     return encoded
+
+
+def _is_cluster_error(error: Exception) -> bool:
+    """A TensorFlow error of a peer that died or timed out (not a bug in this process)."""
+    import tensorflow as tf
+
+    return isinstance(error, (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError, tf.errors.CancelledError))
 
 
 def _beside(path: Path, suffix: str) -> Path:
