@@ -188,7 +188,7 @@ class TextCorpus:
                     self._skip(file, "looks binary (contains NUL bytes)")
                     return
                 self.stats.files_read += 1
-                if start > 0 or stop is not None:
+                if opener is open and (start > 0 or stop is not None):  # a compressed file is read whole
                     stream = _TokenAlignedRange(stream, start, stop)
                     head = stream.read(_SNIFF_BYTES)
                 yield from self._sentences(head, stream)
@@ -254,6 +254,7 @@ class _TokenAlignedRange:
         self.stream = stream
         self.remaining = None if stop is None else stop - start
         self.finishing = False  # past `stop`, reading to the end of the cut token
+        self.last_byte = b" "  # the last byte of the range read so far
         stream.seek(max(start - 1, 0))
         if start > 0 and not stream.read(1).isspace():
             self._skip_to_whitespace()
@@ -281,9 +282,14 @@ class _TokenAlignedRange:
             block = self.stream.read(min(size, self.remaining))
             self.remaining -= len(block)
             if block:
+                self.last_byte = block[-1:]
                 return block
-        # At `stop`: read on to the end of the token it cut, then stop.
+        # At `stop`: read on to the end of the token it cut, if it cut one,
+        # then stop. A range ending on whitespace cut nothing: the next
+        # range starts with the next token.
         self.finishing = True
+        if self.last_byte.isspace():
+            return b""
         tail = b""
         while True:
             block = self.stream.read(_SNIFF_BYTES)

@@ -159,7 +159,8 @@ def train(
     training_seconds = time.perf_counter() - training_started
     logger.info("training took %.1f s", training_seconds)
     if not role.is_chief:
-        shutil.rmtree(shard_directory, ignore_errors=True)
+        if not config.keep_work:
+            shutil.rmtree(shard_directory, ignore_errors=True)
         logger.info("%s done; the chief writes the vectors", role.describe())
         return TrainResult(None, None, corpus.stats.tokens or len(encoded), len(encoded), len(vocabulary), config.epochs,
                            time.perf_counter() - started, training_seconds, final_loss, None,
