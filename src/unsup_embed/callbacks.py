@@ -25,6 +25,12 @@ from .checkpoint import Checkpointer, TrainingPosition
 logger = logging.getLogger(__name__)
 
 
+def log_value(logs: dict, name: str, default: float) -> float:
+    """A block's log as a float; multi-worker runs log one-element arrays (see model.py)."""
+    value = logs.get(name, default)
+    return float(np.asarray(value).reshape(-1)[0])
+
+
 class TrainingProgress(keras.callbacks.Callback):
     """A tqdm bar over corpus words, with words/s and the loss."""
 
@@ -39,9 +45,9 @@ class TrainingProgress(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        words = float(logs.get("words", 0.0))
+        words = log_value(logs, "words", 0.0)
         if words > 0:  # an empty block (a finished shard's filler) has no loss to show
-            self.last_loss = float(logs.get("loss", float("nan")))
+            self.last_loss = log_value(logs, "loss", float("nan"))
         self.words_done += words
         self.bar.update(round(self.words_done) - self.bar.n)
         self.bar.set_postfix(loss=f"{self.last_loss:.3f}", refresh=False)
@@ -66,13 +72,13 @@ class CheckpointAndStop(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        if not np.isfinite(float(logs.get("loss", np.nan))):
+        if not np.isfinite(log_value(logs, "loss", np.nan)):
             self.diverged_at = self.position.steps + self.steps_per_call  # somewhere in this block
             self.model.stop_training = True
             return
         self.position.blocks += 1
         self.position.steps += self.steps_per_call
-        self.position.words += float(logs.get("words", 0.0))
+        self.position.words += log_value(logs, "words", 0.0)
         if self.stop_signal is not None:
             self.checkpointer.save(self.model, self.position)
             self.interrupted_by = self.stop_signal
@@ -110,7 +116,7 @@ class StopWhenEveryShardIsDone(keras.callbacks.Callback):
     """
 
     def on_train_batch_end(self, batch, logs=None):
-        if float((logs or {}).get("words", 1.0)) == 0.0:
+        if log_value(logs or {}, "words", 1.0) == 0.0:
             self.model.stop_training = True
 
 

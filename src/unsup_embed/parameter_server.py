@@ -104,7 +104,9 @@ def fit_parameter_server(
     handle.pull()
     final_loss = progress.last_loss
     training_outcome(checkpoints, checkpointer, position, config)
-    logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), final_loss)
+    logger.info(
+        "trained %d epochs over %d tokens in %d SGD steps, last loss %.4f", config.epochs, len(encoded), position.steps, final_loss
+    )
     return chief_copy, initial_vectors, final_loss, position
 
 
@@ -147,7 +149,7 @@ class PartitionedTables:
             def one_step(step, loss_sum):
                 inputs = {name: block[name][step] for name in ("word", "neighbour", "negatives") if name in block}
                 lookups = [(self.tables[id(layer)], ids) for layer, ids in model._lookups(inputs)]
-                rows = [tf.nn.embedding_lookup(table, ids) for table, ids in lookups]
+                rows = [_gathered_once(table, ids) for table, ids in lookups]
                 weight = block["weight"][step]
                 with tf.GradientTape() as tape:
                     tape.watch(rows)
@@ -197,6 +199,15 @@ class _ChiefHandle:
     def save_weights(self, path: str) -> None:
         self.pull()
         self.chief_copy.save_weights(path)
+
+
+def _gathered_once(table, ids):
+    """table[ids], fetching each distinct row from its parameter server once."""
+    import tensorflow as tf
+
+    distinct, position = tf.unique(tf.reshape(ids, [-1]))
+    rows = tf.gather(tf.nn.embedding_lookup(table, distinct), position)
+    return tf.reshape(rows, tf.concat([tf.shape(ids), [-1]], 0))
 
 
 def _rows_of(embeddings) -> np.ndarray:

@@ -54,6 +54,8 @@ def skipgram_curves(log_dir: str | os.PathLike, steps_per_call: int, first_step:
     import keras
     import tensorflow as tf
 
+    from .callbacks import log_value
+
     class SkipGramCurves(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -68,8 +70,8 @@ def skipgram_curves(log_dir: str | os.PathLike, steps_per_call: int, first_step:
             logs = logs or {}
             self.step += steps_per_call
             seconds = max(time.perf_counter() - self.started, 1e-9)
-            values = {"loss": logs.get("loss", np.nan), "learning_rate": logs.get("learning_rate", np.nan)}
-            values["words_per_second"] = float(logs.get("words", 0.0)) / seconds
+            values = {"loss": log_value(logs, "loss", np.nan), "learning_rate": log_value(logs, "learning_rate", np.nan)}
+            values["words_per_second"] = log_value(logs, "words", 0.0) / seconds
             write_scalars(self.writer, values, self.step)
 
     return SkipGramCurves()

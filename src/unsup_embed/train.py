@@ -113,7 +113,7 @@ def train(
     work_directory = _beside(output_path, ".work")
     if state is None:
         try:
-            vocabulary = _count_vocabulary(corpus, config, strategy if shard else None, progress)
+            vocabulary, corpus_tokens = _count_vocabulary(corpus, config, strategy if shard else None, progress)
         except VocabularyError:
             if corpus.stats.files_read == 0 and shard is None:
                 raise CorpusError(
@@ -126,6 +126,7 @@ def train(
             raise ConfigError("the corpus has fewer than 2 in-vocabulary tokens, so it has no (word, neighbour) pairs")
     else:
         vocabulary = Vocabulary.load(checkpointer.vocabulary_path)
+        corpus_tokens = 0  # not counted again: the summary shows the in-vocabulary tokens
         logger.info("resuming: vocabulary of %d words from %s", len(vocabulary), checkpointer.vocabulary_path)
     logger.info("counting took %.1f s", time.perf_counter() - phase)
     phase = time.perf_counter()
@@ -188,8 +189,8 @@ def train(
     return TrainResult(
         vectors_path=output_path,
         vocabulary_path=vocabulary_path,
-        corpus_tokens=corpus.stats.tokens or len(encoded),  # no pass over the text when a resume reuses the ids
-        training_tokens=len(encoded),
+        corpus_tokens=corpus_tokens or vocabulary.total,  # every shard's
+        training_tokens=vocabulary.total if shard else len(encoded),  # every shard's tokens
         vocabulary_size=len(vocabulary),
         epochs=config.epochs,
         seconds=time.perf_counter() - started,
@@ -270,7 +271,9 @@ def fit(
                 checkpoints.epoch_completed(epoch)
     progress.close()
     training_outcome(checkpoints, checkpointer, position, config)
-    logger.info("trained %d epochs over %d tokens, last loss %.4f", config.epochs, len(encoded), progress.last_loss)
+    logger.info(
+        "trained %d epochs over %d tokens in %d SGD steps, last loss %.4f", config.epochs, len(encoded), position.steps, progress.last_loss
+    )
     return model, initial_vectors, progress.last_loss, position
 
 
@@ -361,14 +364,14 @@ def block_dataset(blocks: PairBlocks, config: TrainConfig, epoch: int, skip_bloc
     return strategy.distribute_datasets_from_function(dataset_of_this_process)
 
 
-def _count_vocabulary(corpus: TextCorpus, config: TrainConfig, strategy, progress: bool) -> Vocabulary:
-    """The vocabulary; with a strategy, this worker's counts merged with every other worker's."""
+def _count_vocabulary(corpus: TextCorpus, config: TrainConfig, strategy, progress: bool) -> tuple[Vocabulary, int]:
+    """The vocabulary and the corpus tokens; with a strategy, this worker's counts merged with every other worker's."""
     counts, seen_tokens = count_tokens(corpus, config.count_limit, progress=progress)
     if strategy is not None:
         payloads = merge_counts(strategy, encode_counts(counts, seen_tokens))
         logger.info("merged the counts of %d shards (%s bytes sent by this one)", len(payloads), f"{len(payloads[0]):,}")
         counts, seen_tokens = merge_encoded_counts(payloads)
-    return Vocabulary.from_counts(counts, seen_tokens, config.min_count, config.max_vocab)
+    return Vocabulary.from_counts(counts, seen_tokens, config.min_count, config.max_vocab), seen_tokens
 
 
 def _encoded_corpus(corpus: TextCorpus, vocabulary: Vocabulary, directory: Path, digest: str, progress: bool) -> EncodedCorpus:
