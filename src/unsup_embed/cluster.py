@@ -54,7 +54,8 @@ class ClusterRole:
         if not self.task_type:
             return "single process"
         return f"{self.task_type} {self.task_index} of a cluster of " + ", ".join(
-            f"{len(addresses)} {kind}" for kind, addresses in sorted(self.cluster.items())
+            f"{len(addresses)} {kind}" + ("s" if len(addresses) > 1 and kind != "ps" else "")
+            for kind, addresses in sorted(self.cluster.items())
         )
 
 
