@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import DEFAULT_CORPUS, ROOT, prepare_corpus, publish  # noqa: E402
+
+from unsup_embed.cluster import free_loopback_ports  # noqa: E402
 
 RUNS = [
     ("default", {}),
@@ -51,22 +52,12 @@ def loopback_bytes() -> int:
     raise SystemExit("bench_scaling: no loopback interface in /proc/net/dev (Linux only)")
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for each in sockets:
-        each.bind(("127.0.0.1", 0))
-    ports = [each.getsockname()[1] for each in sockets]
-    for each in sockets:
-        each.close()
-    return ports
-
-
 def run(strategy: str, roles: dict, corpus: Path, work: Path, options: list[str]) -> dict:
     """Train once under `strategy` with `roles`; figures from the chief's log and the loopback counter."""
     output = work / f"{strategy}-{'-'.join(f'{kind}{count}' for kind, count in roles.items()) or 'single'}.bin"
     train = [sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--force", "--strategy", strategy, *options]
     serve = [sys.executable, "-m", "unsup_embed", "serve"]
-    ports = iter(free_ports(sum(roles.values())))
+    ports = iter(free_loopback_ports(sum(roles.values())))
     spec = {kind: [f"127.0.0.1:{next(ports)}" for _ in range(count)] for kind, count in roles.items()}
     processes, chief_log = [], work / f"{output.name}.log"
     before = loopback_bytes()

@@ -9,7 +9,6 @@ the last checkpoint kept when a task of the cluster dies.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,26 +18,18 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from unsup_embed.cluster import free_loopback_ports
+
 TRAIN = ["--epochs", "5", "--seed", "3"]
 # A multi-worker run may wait this long for a dead peer before failing.
 PEER_TIMEOUT = ["--peer-timeout", "30"]
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for each in sockets:
-        each.bind(("127.0.0.1", 0))
-    ports = [each.getsockname()[1] for each in sockets]
-    for each in sockets:
-        each.close()
-    return ports
 
 
 class Cluster:
     """Processes of one TF_CONFIG cluster on loopback, killed at the end of the test."""
 
     def __init__(self, roles: dict[str, int], directory):
-        ports = iter(free_ports(sum(roles.values())))
+        ports = iter(free_loopback_ports(sum(roles.values())))
         self.spec = {kind: [f"127.0.0.1:{next(ports)}" for _ in range(count)] for kind, count in roles.items()}
         self.directory = directory
         self.processes: dict[tuple[str, int], subprocess.Popen] = {}

@@ -100,6 +100,19 @@ def cluster_role(strategy: str, environment: dict | None = None) -> ClusterRole:
     return ClusterRole("chief", task_index, 0, 1, cluster)
 
 
+def free_loopback_ports(count: int) -> list[int]:
+    """`count` TCP ports free on 127.0.0.1 now, for a cluster of local processes (tests, benchmarks)."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for each in sockets:
+        each.bind(("127.0.0.1", 0))
+    ports = [each.getsockname()[1] for each in sockets]
+    for each in sockets:
+        each.close()
+    return ports
+
+
 def read_tf_config(environment: dict | None = None) -> tuple[dict, str, int]:
     """(cluster, task type, task index) from TF_CONFIG, checked."""
     environment = os.environ if environment is None else environment

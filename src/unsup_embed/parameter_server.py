@@ -36,6 +36,7 @@ from .collapse import SAMPLE_WORDS
 from .config import TrainConfig
 from .encode import EncodedCorpus
 from .pairs import PairBlocks
+from .strategies import cluster_errors
 from .vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def fit_parameter_server(
                 if epoch + 1 < config.epochs:
                     checkpoints.epoch_completed(epoch)
             coordinator.join()
-    except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError, tf.errors.DeadlineExceededError) as error:
+    except cluster_errors() as error:
         progress.close()
         raise cluster_failure(error, checkpointer.kept()) from None
     progress.close()

@@ -77,6 +77,13 @@ def merge_counts(strategy, payload: bytes) -> list[bytes]:
     return payloads
 
 
+def cluster_errors() -> tuple:
+    """TensorFlow errors that mean another task died or timed out (not a bug in this process)."""
+    import tensorflow as tf
+
+    return (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError, tf.errors.CancelledError)
+
+
 def local_replicas(strategy) -> int:
     """Replicas this process feeds (each takes whole blocks)."""
     if strategy is None:

@@ -42,7 +42,7 @@ from .corpus import CorpusError, TextCorpus, Tokenizer
 from .encode import EncodedCorpus
 from .export import check_output_path, output_format, save_vocabulary, save_word2vec
 from .pairs import PairBlocks
-from .strategies import merge_counts
+from .strategies import cluster_errors, merge_counts
 from .vocab import Vocabulary, VocabularyError, count_tokens, encode_counts, merge_encoded_counts
 
 logger = logging.getLogger(__name__)
@@ -258,8 +258,8 @@ def fit(
             dataset = block_dataset(blocks, config, epoch, skip_blocks, strategy)
             try:
                 model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
-            except Exception as error:
-                if strategy is None or not _is_cluster_error(error):
+            except cluster_errors() as error:
+                if strategy is None:
                     raise
                 progress.close()
                 raise cluster_failure(error, checkpointer.kept()) from None
@@ -384,13 +384,6 @@ def _encoded_corpus(corpus: TextCorpus, vocabulary: Vocabulary, directory: Path,
     encoded = EncodedCorpus.write(corpus, vocabulary, directory, corpus.stats.tokens or None, progress=progress)
     marker.write_text(digest)
     return encoded
-
-
-def _is_cluster_error(error: Exception) -> bool:
-    """A TensorFlow error of a peer that died or timed out (not a bug in this process)."""
-    import tensorflow as tf
-
-    return isinstance(error, (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError, tf.errors.CancelledError))
 
 
 def _beside(path: Path, suffix: str) -> Path:
