@@ -1,25 +1,36 @@
-"""Every training option in one typed dataclass.
+"""What a training run is told: the hyperparameters, and the options of the run.
 
-The CLI builds a `TrainConfig`; library functions take it. `validate()` checks
-ranges and combinations before any expensive work starts, and raises
-`ConfigError` with a message meant for the person who typed the option.
-Defaults follow the word2vec C tool and gensim `Word2Vec(sg=1)` where they
-share a knob, so figures can be compared setting for setting.
+`TrainConfig` holds every hyperparameter: what decides the vectors a run
+learns from a corpus. A checkpoint is bound to it (and to the corpus), so a
+resume with other hyperparameters is refused, naming the flags that differ.
+`RunOptions` holds how the run is carried out: where files go, what it
+prints, how it is distributed, how often it checkpoints. None of them changes
+what is learned, so a resume may change any of them.
+
+The CLI builds both; library functions take them. `validate()` checks ranges
+and combinations before any expensive work starts, and raises `ConfigError`
+with a message meant for the person who typed the option. Defaults follow
+the word2vec C tool and gensim `Word2Vec(sg=1)` where they share a knob, so
+figures can be compared setting for setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 
+from .errors import ConfigError
+
+ARCHITECTURES = ("skipgram", "cbow")
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
 FORMATS = ("binary", "text")
+STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
 
-
-class ConfigError(ValueError):
-    """An option value or combination that cannot work; the message says how to fix it."""
+# Flags whose name is not the field's name with dashes.
+FLAG_NAMES = {"lowercase": "--no-lowercase", "output_format": "--format"}
 
 
 @dataclass
@@ -29,9 +40,9 @@ class TrainConfig:
     max_vocab: int | None = None  # keep only the N most frequent words
     # Distinct tokens held while counting before rare ones are pruned (as
     # gensim's max_vocab_size does). 2M entries of a Python dict of str->int
-    # take about 250 MB, well inside the 2 GiB budget, and English Wikipedia
-    # text of 17M words has only 220k distinct tokens, so pruning starts only
-    # on corpora far larger or far noisier than that.
+    # take about 250 MB, and English Wikipedia text of 17M words has only
+    # 220k distinct tokens, so pruning starts only on corpora far larger or
+    # far noisier than that.
     count_limit: int = 2_000_000
     lowercase: bool = True
     token_pattern: str = r"\w+"
@@ -41,107 +52,123 @@ class TrainConfig:
     sample: float = 1e-3  # word2vec's subsampling threshold; 0 turns it off
 
     # Model.
+    architecture: str = "skipgram"  # or "cbow": the window's mean predicts the centre
     objective: str = "negative-sampling"
     dim: int = 100
-    negative: int = 5
+    negative: int = 5  # noise words per pair (per centre with CBOW), in expectation
     context_table: str = "separate"  # word2vec's second (output) table
-    # Pairs that share one draw of negatives (Ji et al. 2016): the negative
-    # scores become a small matrix product. 64 kept 1-epoch quality on
-    # text8-style Wikipedia while halving the rows gathered per pair.
+    # Consecutive centres sharing one draw of `noise_draws` noise words (Ji et
+    # al. 2016 share them within a window): the noise scores become small
+    # matrix products. On 8M words of text8-style Wikipedia, 64 centres
+    # sharing 32 draws gave analogy 0.064 against 0.030 for 8 sharing 5, and
+    # 0.055 for gensim (docs/benchmarks.md).
     negative_group: int = 64
+    noise_draws: int = 32
     # Pair updates one table row takes at the full learning rate in one step;
     # a row repeated more often in the batch is scaled down to this many.
-    # Small vocabularies and frequent words otherwise diverge (see model.py).
+    # Small vocabularies and frequent words otherwise diverge (word2vec/windows.py).
     row_update_cap: float = 32.0
 
     # Optimisation.
     epochs: int = 5
     alpha: float = 0.025  # start learning rate, decayed linearly as word2vec does
     min_alpha: float = 0.0001
-    # Pairs per SGD step. Frequent words repeat in a batch and their summed
-    # row updates grow with it: 16k pairs diverge at alpha 0.025, 4k-8k do not.
-    batch_size: int = 8192
+    # Centre words per SGD step (about 6 pairs each with window 5): rows of
+    # 128 consecutive centres. Frequent words repeat in a batch and their
+    # summed row updates grow with it; the row-update cap holds them.
+    batch_size: int = 2048
     steps_per_call: int = 32  # SGD steps inside one compiled call
     seed: int = 1
-    threads: int = 0  # TensorFlow intra-op threads; 0 lets TensorFlow choose
-
-    # Checkpoints: a duration ("90s", "2m", "1h") or a number of SGD steps
-    # ("5000"). Two minutes puts at most two minutes of work at risk, and a
-    # save of text8-sized tables (2 x 27 MB) takes a fraction of a second.
-    checkpoint_every: str = "2m"
-
-    # Distribution (see docs/scaling.md): "default", "mirrored",
-    # "multi-worker" or "parameter-server"; the cluster comes from TF_CONFIG.
-    strategy: str = "default"
-    # Seconds a worker waits for its peers in one collective before giving
-    # up: a dead worker ends the run with an error instead of a hang.
-    peer_timeout: float = 300.0
-
-    # Output.
-    output_format: str | None = None  # None: from the output's extension
-    tensorboard: str | None = None  # directory for training curves and projector files
-    keep_work: bool = False
-    quiet: bool = False
 
     def validate(self) -> None:
         """Raise ConfigError naming the first option that is out of range."""
-        at_least_one = {
-            "window": self.window,
-            "dim": self.dim,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "min_count": self.min_count,
-            "steps_per_call": self.steps_per_call,
-            "negative_group": self.negative_group,
-        }
-        for name, value in at_least_one.items():
-            if value < 1:
-                raise ConfigError(f"--{_flag(name)} must be at least 1, got {value}")
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        at_least_one = ("window", "dim", "epochs", "batch_size", "min_count", "steps_per_call", "negative_group", "noise_draws")
+        for name in at_least_one:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{flag(name)} must be at least 1, got {getattr(self, name)}")
+        _choose("architecture", self.architecture, ARCHITECTURES)
+        _choose("objective", self.objective, OBJECTIVES)
+        _choose("context_table", self.context_table, CONTEXT_TABLES)
         if self.objective == "negative-sampling" and self.negative < 1:
             raise ConfigError(f"--negative must be at least 1 with negative sampling, got {self.negative}")
-        if self.objective == "negative-sampling" and self.batch_size % self.negative_group:
-            raise ConfigError(
-                f"--batch-size ({self.batch_size}) must be a multiple of --negative-group ({self.negative_group})"
-            )
-        if self.context_table not in CONTEXT_TABLES:
-            raise ConfigError(f"--context-table must be one of {', '.join(CONTEXT_TABLES)}, got {self.context_table!r}")
+        if self.architecture == "cbow" and self.objective != "negative-sampling":
+            raise ConfigError("--architecture cbow trains with negative sampling only; drop --objective or use skipgram")
+        if self.batch_size % 16 or (self.batch_size > 128 and self.batch_size % 128):
+            raise ConfigError(f"--batch-size must be a multiple of 16 up to 128, and of 128 beyond, got {self.batch_size}")
+        row = min(self.batch_size, 128)
+        if row % min(self.negative_group, row):
+            raise ConfigError(f"--negative-group must divide the row of {row} centres, got {self.negative_group}")
+        for name in ("sample", "alpha", "min_alpha", "row_update_cap"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{flag(name)} must be a finite number, got {getattr(self, name)}")
         if self.sample < 0:
             raise ConfigError(f"--sample must be 0 (off) or positive, got {self.sample}")
         if self.row_update_cap <= 0:
             raise ConfigError(f"--row-update-cap must be positive, got {self.row_update_cap}")
         if self.alpha <= 0:
             raise ConfigError(f"--alpha must be positive, got {self.alpha}")
+        if not 0 <= self.min_alpha <= self.alpha:
+            raise ConfigError(f"--min-alpha must be between 0 and --alpha ({self.alpha}), got {self.min_alpha}")
         if self.max_vocab is not None and self.max_vocab < 1:
             raise ConfigError(f"--max-vocab must be at least 1, got {self.max_vocab}")
         if self.count_limit < 1000:
             raise ConfigError(f"the counting limit must be at least 1000 distinct tokens, got {self.count_limit}")
-        if self.output_format is not None and self.output_format not in FORMATS:
-            raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {self.output_format!r}")
-        if self.peer_timeout <= 0:
-            raise ConfigError(f"--peer-timeout must be positive, got {self.peer_timeout}")
-        self.checkpoint_interval()
         try:
             re.compile(self.token_pattern)
         except re.error as error:
             raise ConfigError(f"--token-pattern is not a valid regular expression: {error}") from None
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class RunOptions:
+    output_format: str | None = None  # None: from the output's extension
+    # Checkpoints: a duration ("90s", "2m", "1h") or a number of SGD steps
+    # ("5000"). Two minutes puts at most two minutes of work at risk, and a
+    # save of text8-sized tables (2 x 27 MB) takes a fraction of a second.
+    checkpoint_every: str = "2m"
+    tensorboard: str | None = None  # directory for training curves and projector files
+    keep_work: bool = False
+    work_dir: str | None = None  # where the encoded corpus goes; None: beside the output
+    threads: int = 0  # TensorFlow intra-op threads; 0 lets TensorFlow choose
+    quiet: bool = False
+    # Distribution (see docs/scaling.md); the cluster comes from TF_CONFIG.
+    strategy: str = "default"
+    # Seconds a worker waits for its peers in one collective before giving
+    # up: a dead worker ends the run with an error instead of a hang.
+    peer_timeout: float = 300.0
+
+    def validate(self) -> None:
+        if self.output_format is not None:
+            _choose("output_format", self.output_format, FORMATS)
+        _choose("strategy", self.strategy, STRATEGIES)
+        if not self.peer_timeout > 0 or not math.isfinite(self.peer_timeout):
+            raise ConfigError(f"--peer-timeout must be a positive number of seconds, got {self.peer_timeout}")
+        if self.threads < 0:
+            raise ConfigError(f"--threads must be 0 (as many as cores) or positive, got {self.threads}")
+        self.checkpoint_interval()
 
     def checkpoint_interval(self) -> tuple[float | None, int | None]:
         """(seconds, None) for a duration, (None, steps) for a step count."""
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(self.checkpoint_every))
         if not match or float(match.group(1)) <= 0:
             raise ConfigError(
-                f"--checkpoint-every must be a duration such as 90s, 2m, 1h or a number of steps such as 5000, got {self.checkpoint_every!r}"
+                "--checkpoint-every must be a duration such as 90s, 2m, 1h or a number of steps such as 5000, "
+                f"got {self.checkpoint_every!r}"
             )
         value, unit = float(match.group(1)), match.group(2)
         if not unit:
             return None, int(value)
         return value * {"s": 1, "m": 60, "h": 3600}[unit], None
 
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+
+def flag(field_name: str) -> str:
+    """The command-line flag that sets a config field."""
+    return FLAG_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
 
 
-def _flag(field_name: str) -> str:
-    return field_name.replace("_", "-")
+def _choose(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{flag(name)} must be one of {', '.join(allowed)}, got {value!r}")

@@ -25,10 +25,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_RESTRICT = 30_000
 
 
-class VectorsFileError(ValueError):
-    """A vectors file that cannot be read; the message names it and says why."""
-
-
 def gensim_data(name: str) -> str:
     from gensim.test.utils import datapath
 
@@ -78,43 +74,6 @@ class Evaluation:
         if self.analogy is not None:
             result["analogy"]["out_of_vocabulary"] = self.analogy.out_of_vocabulary
         return result
-
-
-def load_vectors(path: str | os.PathLike, binary: bool | None = None):
-    """Load word2vec text or binary; a missing, corrupt or truncated file raises VectorsFileError."""
-    from gensim.models import KeyedVectors
-
-    path = Path(path)
-    if not path.is_file():
-        raise VectorsFileError(f"vectors file {str(path)!r} does not exist")
-    if binary is None:
-        binary = _looks_binary(path)
-    try:
-        return KeyedVectors.load_word2vec_format(str(path), binary=binary)
-    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as error:
-        kind = "binary" if binary else "text"
-        raise VectorsFileError(
-            f"{path} is not a readable word2vec {kind} file ({error.__class__.__name__}: {str(error)[:120]}); "
-            "is it truncated, or in the other format (--binary/--text)?"
-        ) from None
-
-
-def _looks_binary(path: Path) -> bool:
-    """word2vec binary by the extension, else by whether the first rows decode as text."""
-    suffix = path.suffix.lower()
-    if suffix == ".bin":
-        return True
-    if suffix in {".txt", ".vec"}:
-        return False
-    with open(path, "rb") as stream:
-        stream.readline()  # "count dim" header
-        sample = stream.read(4096)
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A cut in the middle of a multi-byte character at the very end is still text.
-        return error.start < len(sample) - 4
-    return False
 
 
 def evaluate_analogies(vectors, questions: str | os.PathLike, restrict: int = DEFAULT_RESTRICT) -> AnalogyResult:

@@ -13,13 +13,12 @@ expects for a single column) and `projector_config.pbtxt` tying them together.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .export import atomic_path
+from .files import atomic_path
 
 PROJECTOR_WORDS = 10_000  # the projector slows down past some ten thousand points
 
@@ -47,31 +46,3 @@ def write_scalars(writer, values: dict[str, float], step: int) -> None:
         for name, value in values.items():
             tf.summary.write(name, tf.constant(float(value)), step=step, metadata=metadata)
     writer.flush()
-
-
-def skipgram_curves(log_dir: str | os.PathLike, steps_per_call: int, first_step: int = 0):
-    """A Keras callback logging loss, learning rate and words/s per training block, by SGD step."""
-    import keras
-    import tensorflow as tf
-
-    from .callbacks import log_value
-
-    class SkipGramCurves(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "train"))
-            self.step = first_step
-            self.started = time.perf_counter()
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            logs = logs or {}
-            self.step += steps_per_call
-            seconds = max(time.perf_counter() - self.started, 1e-9)
-            values = {"loss": log_value(logs, "loss", np.nan), "learning_rate": log_value(logs, "learning_rate", np.nan)}
-            values["words_per_second"] = log_value(logs, "words", 0.0) / seconds
-            write_scalars(self.writer, values, self.step)
-
-    return SkipGramCurves()

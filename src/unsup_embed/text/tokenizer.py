@@ -1,0 +1,45 @@
+"""Tokens of a line of text: the matches of one regular expression, lowercased by default.
+
+The default pattern is runs of Unicode word characters (`\\w+`), as gensim's
+`simple_preprocess` and fastText's whitespace split roughly agree on for
+English. A token never contains whitespace: a custom pattern that matches
+whitespace has its matches split on it, because the word2vec and fastText
+formats separate a word from its vector by a space.
+
+Left out on purpose: language-specific tokenisation (compound splitting,
+clitics); give a `--token-pattern` for those, or tokenise beforehand.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_PATTERN = r"\w+"
+_WHITESPACE = re.compile(r"\s")
+
+
+class Tokenizer:
+    """Turns a piece of text into tokens with one regular expression."""
+
+    def __init__(self, pattern: str = DEFAULT_PATTERN, lowercase: bool = True):
+        self.pattern_text = pattern
+        self.pattern = re.compile(pattern)
+        self.lowercase = lowercase
+        # findall returns groups, not whole matches, when the pattern has any.
+        self._plain = self.pattern.groups == 0
+        self._may_match_whitespace = pattern != DEFAULT_PATTERN
+
+    def __call__(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        if self._plain:
+            tokens = self.pattern.findall(text)
+        else:
+            tokens = [match.group(0) for match in self.pattern.finditer(text)]
+        if self._may_match_whitespace:
+            return [part for token in tokens for part in _WHITESPACE.split(token) if part]
+        return [token for token in tokens if token]
+
+    def __reduce__(self):
+        # Picklable by its settings, for the worker processes of the ingestion pass.
+        return (Tokenizer, (self.pattern_text, self.lowercase))

@@ -1,0 +1,129 @@
+"""Vocabulary: words by descending frequency, with word2vec's subsampling and noise tables.
+
+`Vocabulary.from_counts` keeps the words seen at least `min_count` times (at
+most `max_vocab` of them), most frequent first; ties in frequency are broken
+by first appearance in the corpus, so ids are repeatable run to run. Saved
+as `word<TAB>count` lines, most frequent first.
+
+Counts of a corpus cut into parts (the processes of the ingestion pass, the
+workers of a cluster) are merged with `encode_counts` / `merge_encoded_counts`
+in a fixed order, so every part ends with the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import VocabularyError
+
+logger = logging.getLogger(__name__)
+
+
+def encode_counts(counts: Counter, seen_tokens: int) -> bytes:
+    """`counts` as bytes (`word<TAB>count` lines after a `<TAB>tokens` line), to send to other workers."""
+    lines = [f"\t{seen_tokens}"] + [f"{word}\t{count}" for word, count in counts.items()]
+    return "\n".join(lines).encode("utf-8")
+
+
+def merge_encoded_counts(payloads: list[bytes]) -> tuple[Counter, int]:
+    """Sum the counts of several `encode_counts` payloads, in payload order (so ids repeat on every worker)."""
+    merged: Counter[str] = Counter()
+    seen_tokens = 0
+    for payload in payloads:
+        lines = payload.decode("utf-8").split("\n")
+        seen_tokens += int(lines[0][1:])
+        for line in lines[1:]:
+            word, _, count = line.rpartition("\t")
+            merged[word] += int(count)
+    return merged, seen_tokens
+
+
+class Vocabulary:
+    """Words, their counts, and the id of each word (0 = most frequent)."""
+
+    def __init__(self, words: list[str], counts: np.ndarray):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.index = {word: word_id for word_id, word in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @property
+    def total(self) -> int:
+        """In-vocabulary tokens in the corpus."""
+        return int(self.counts.sum())
+
+    @classmethod
+    def from_counts(cls, counts: Counter, seen_tokens: int, min_count: int = 5, max_vocab: int | None = None) -> "Vocabulary":
+        """The words of `counts` reaching `min_count`, most frequent first (ties: first seen first)."""
+        # Counter keeps first-appearance order, and sorted() is stable.
+        kept = sorted((item for item in counts.items() if item[1] >= min_count), key=lambda item: -item[1])
+        if max_vocab is not None:
+            kept = kept[:max_vocab]
+        logger.info(
+            "counted %s tokens, %s distinct; kept %s words with count >= %d%s",
+            f"{seen_tokens:,}", f"{len(counts):,}", f"{len(kept):,}", min_count,
+            f" (at most {max_vocab:,})" if max_vocab is not None else "",
+        )  # fmt: skip
+        if not kept:
+            if seen_tokens == 0:
+                raise VocabularyError("the corpus holds no tokens; check that the files contain text (and --token-pattern)")
+            best = max(counts.values())
+            raise VocabularyError(
+                f"no word occurs at least {min_count} times (the most frequent occurs {best} times); lower --min-count"
+            )
+        return cls([word for word, _ in kept], np.array([count for _, count in kept], dtype=np.int64))
+
+    def digest(self) -> str:
+        """A short hash of words and counts: equal digests mean equal ids."""
+        hasher = hashlib.sha256()
+        for word, count in zip(self.words, self.counts.tolist()):
+            hasher.update(f"{word}\t{count}\n".encode())
+        return hasher.hexdigest()[:16]
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec's subsampling: P(keep) = (sqrt(f/t) + 1) * t/f, f = count, t = sample * total."""
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float32)
+        threshold = sample * self.total
+        counts = self.counts.astype(np.float64)
+        keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+        return np.minimum(keep, 1.0).astype(np.float32)
+
+    def noise_table(self, power: float = 0.75, size: int | None = None) -> np.ndarray:
+        """word2vec's unigram^0.75 table: a uniform index into it draws a noise word in O(1)."""
+        size = size or int(min(max(100 * len(self), 1_000_000), 10_000_000))
+        weights = self.counts.astype(np.float64) ** power
+        slots = np.floor(np.cumsum(weights) / weights.sum() * size).astype(np.int64)
+        per_word = np.diff(np.concatenate([[0], slots]))
+        # Every word keeps at least one slot, so rare words can still be drawn.
+        per_word = np.maximum(per_word, 1)
+        return np.repeat(np.arange(len(self), dtype=np.int32), per_word)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `word<TAB>count` lines, most frequent first (caller handles atomicity)."""
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:
+            for word, count in zip(self.words, self.counts.tolist()):
+                stream.write(f"{word}\t{count}\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        words, counts = [], []
+        with open(path, encoding="utf-8", newline="\n") as stream:
+            for number, line in enumerate(stream, 1):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) != 2 or not parts[1].isdigit():
+                    raise VocabularyError(f"{Path(path)} line {number}: expected 'word<TAB>count', got {line.strip()[:60]!r}")
+                words.append(parts[0])
+                counts.append(int(parts[1]))
+        return cls(words, np.array(counts, dtype=np.int64))

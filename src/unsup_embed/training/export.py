@@ -1,0 +1,47 @@
+"""The end of a run: the collapse report, then the vectors, the vocabulary and the projector files.
+
+The vectors are the input (word) table, as word2vec exports them, in the
+vocabulary's order (most frequent first), written in word2vec text or
+binary (vectors.py); `<output>.vocab.tsv` lists `word<TAB>count` in the
+same order. Every file is written atomically. A run whose vectors are not
+finite exports nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import RunOptions
+from ..errors import TrainingDiverged
+from ..files import atomic_path, beside
+from ..text.vocab import Vocabulary
+from ..vectors import save_word2vec
+from .collapse import CollapseReport, collapse_report
+
+logger = logging.getLogger(__name__)
+
+
+def export(output: Path, binary: bool, vocabulary: Vocabulary, trained, options: RunOptions, advice: str) -> tuple[Path, Path, CollapseReport]:
+    """Write the vectors and the vocabulary (and projector files); returns their paths and the collapse report."""
+    started = time.perf_counter()
+    vectors = trained.tables["input"][: len(vocabulary)]
+    if not np.isfinite(vectors).all():
+        raise TrainingDiverged("training diverged (non-finite vectors); nothing was exported. Lower --alpha or --batch-size")
+    report = collapse_report(vectors, trained.initial_vectors)
+    if not report.healthy:
+        logger.warning(report.describe(advice))
+    save_word2vec(output, vocabulary.words, vectors, binary=binary)
+    vocabulary_path = beside(output, ".vocab.tsv")
+    with atomic_path(vocabulary_path) as temporary:
+        vocabulary.save(temporary)
+    if options.tensorboard:
+        from ..tensorboard import PROJECTOR_WORDS, write_projector
+
+        write_projector(options.tensorboard, vocabulary.words[:PROJECTOR_WORDS], vectors[:PROJECTOR_WORDS])
+        logger.info("TensorBoard: curves and the %d most frequent words' vectors in %s", min(PROJECTOR_WORDS, len(vocabulary)), options.tensorboard)
+    logger.info("export took %.1f s", time.perf_counter() - started)
+    return output, vocabulary_path, report

@@ -1,0 +1,144 @@
+"""The one epoch loop, for every strategy: blocks in, callbacks after each, a result out.
+
+`fit(trainer, blocks, callbacks, ...)` walks the epochs from the run's
+position, hands each block to the trainer, and calls the callbacks with the
+logs of every block the trainer finished, as `model.fit` would. The trainer
+is the only part that differs between strategies:
+
+- `LocalTrainer` (here): one process, the model's compiled block step;
+- `AveragingTrainer` (distributed/averaging.py): every worker trains its own
+  copy on its own shard, and the copies are averaged every few blocks;
+- `ParameterServerTrainer` (distributed/parameter_server.py): blocks run on
+  the workers against tables held by parameter servers.
+
+A trainer has `epoch_blocks(stream)` (which blocks of an epoch it trains),
+`submit(block) -> [logs]` (logs of the blocks it finished so
+far, in order), `finish_epoch() -> [logs]` (waits for the rest, and for the
+other workers), `tables()` (the current tables as NumPy arrays, for
+checkpoints and export) and `load(tables)`.
+
+The loop is written once: skipping the blocks a resumed epoch already
+trained, checkpoints at every epoch end (the last one too, so an export that
+fails can be redone with --resume without training again), stop requests,
+divergence, and a dead peer, each turned into the project's error with what
+was kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ClusterFailure, TrainingDiverged, TrainingInterrupted
+from .callbacks import CheckpointAndStop, TrainingProgress, stop_requests
+from .checkpoint import Checkpointer, TrainingPosition
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopResult:
+    position: TrainingPosition
+    final_loss: float  # the last block's mean loss per pair
+
+
+class LocalTrainer:
+    """One process: each block is one call of the model's compiled step."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def epoch_blocks(self, stream):
+        """`(epoch, skip) -> blocks`: every block of the stream is this process's."""
+        return stream.epoch
+
+    def submit(self, block: dict) -> list[dict]:
+        return [self.model.train_on_batch(block, return_dict=True)]
+
+    def finish_epoch(self) -> list[dict]:
+        return []
+
+    def tables(self) -> dict[str, np.ndarray]:
+        import keras
+
+        return {name: keras.ops.convert_to_numpy(variable) for name, variable in self.model.tables().items()}
+
+    def load(self, tables: dict[str, np.ndarray]) -> None:
+        for name, variable in self.model.tables().items():
+            variable.assign(tables[name])
+
+
+class RunHandle:
+    """What the callbacks see as `self.model`: the stop flag, and the trainer's tables."""
+
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.stop_training = False
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return self.trainer.tables()
+
+
+def fit(
+    trainer,
+    epoch_blocks: Callable[[int, int], object],
+    epochs: int,
+    checkpoints: CheckpointAndStop,
+    progress: TrainingProgress,
+    extra_callbacks: list,
+    cluster_errors: tuple = (),
+) -> LoopResult:
+    """Train from `checkpoints.position` to the end of `epochs`; `epoch_blocks(epoch, skip)` yields an epoch's blocks."""
+    position = checkpoints.position
+    checkpointer: Checkpointer = checkpoints.checkpointer
+    handle = RunHandle(trainer)
+    callbacks = [progress, checkpoints, *extra_callbacks]
+    for callback in callbacks:
+        callback.set_model(handle)
+
+    def report(logs_list: list[dict]) -> None:
+        for logs in logs_list:
+            for callback in callbacks:
+                callback.on_train_batch_end(position.blocks, logs)
+            if handle.stop_training:
+                return
+
+    try:
+        with stop_requests(checkpoints):
+            for epoch in range(position.epoch, epochs):
+                for block in epoch_blocks(epoch, position.blocks):
+                    report(trainer.submit(block))
+                    if handle.stop_training:
+                        break
+                if not handle.stop_training:
+                    report(trainer.finish_epoch())
+                if checkpoints.stopped:
+                    break
+                checkpoints.epoch_completed(epoch)
+                checkpoints.save()
+    except cluster_errors as error:
+        progress.close()
+        first_line = (str(error).strip().splitlines() or [""])[0][:200]
+        raise ClusterFailure(
+            f"a task of the cluster failed or stopped answering ({error.__class__.__name__}: {first_line}); "
+            f"{checkpointer.kept()}. Restart every task and run the same commands with --resume"
+        ) from None
+    progress.close()
+    if checkpoints.diverged_at is not None:
+        last = checkpoints.diverged_at
+        kept = f"the last good checkpoint is kept in {checkpointer.directory}/" if checkpointer.exists() else "no checkpoint had been saved yet"
+        raise TrainingDiverged(
+            f"training diverged between steps {last - checkpoints.steps_per_call + 1:,} and {last:,} (non-finite loss); "
+            f"nothing was exported and {kept}. Lower --alpha, --batch-size or --row-update-cap"
+        )
+    if checkpoints.interrupted_by is not None:
+        raise TrainingInterrupted(
+            f"{checkpoints.interrupted_by}: stopped at {position.describe()}; checkpoint saved in {checkpointer.directory}/. "
+            "Run the same command with --resume to continue",
+            checkpoints.interrupted_by,
+        )
+    logger.info("trained %d epoch(s) in %s SGD steps, last loss %.4f", epochs, f"{position.steps:,}", progress.last_loss)
+    return LoopResult(position, progress.last_loss)

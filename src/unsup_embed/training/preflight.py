@@ -1,0 +1,98 @@
+"""Checks made before a run reads a single word: every mistake that can be known early is found early.
+
+- the output: its directory exists and is writable, it is not a directory,
+  an existing one is replaced only with --force, and it is never the corpus
+  itself or a file inside the corpus (--force does not override that: the
+  corpus is the user's, and a run writes several files beside its output);
+- the TensorBoard directory is not an existing file;
+- the work directory (the encoded corpus) can be created;
+- the tables fit in memory: vocabulary x dim x 4 bytes x tables, against the
+  memory the machine has available. The vocabulary's size is known only once
+  it is counted, so this one is checked after the reading pass, before any
+  table is made: a bound taken before counting would refuse runs that fit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..config import RunOptions, TrainConfig
+from ..errors import ConfigError
+
+
+def check_output(output: Path, corpus_path: Path, force: bool) -> None:
+    """Fail before training if the output cannot or must not be written."""
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise ConfigError(f"output directory {str(directory)!r} does not exist; create it first")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"output directory {str(directory)!r} is not writable; choose another -o")
+    if output.is_dir():
+        raise ConfigError(f"output {str(output)!r} is a directory; give a file name such as vectors.bin")
+    corpus = corpus_path.resolve()
+    target = output.resolve()
+    if target == corpus:
+        raise ConfigError(f"output {str(output)!r} is the corpus itself; choose another -o (--force never replaces the corpus)")
+    if output.exists() and not force:
+        raise ConfigError(f"output {str(output)!r} already exists; pass --force to replace it, or choose another -o")
+
+
+def run_files_inside(corpus_path: Path, paths: list[Path]) -> list[Path]:
+    """Those of a run's own files and folders that lie inside the corpus folder (to leave out of it)."""
+    corpus = corpus_path.resolve()
+    if not corpus.is_dir():
+        return []
+    return [path for path in paths if corpus in path.resolve().parents]
+
+
+def check_tensorboard(directory: str | None) -> None:
+    if directory is not None and Path(directory).exists() and not Path(directory).is_dir():
+        raise ConfigError(f"--tensorboard {directory!r} is a file; give a directory (it is created if missing)")
+
+
+def check_work_dir(directory: str | None) -> None:
+    if directory is None:
+        return
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--work-dir {directory!r} is a file; give a directory")
+    ancestor = path.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
+
+
+def check_table_memory(config: TrainConfig, vocabulary_size: int) -> None:
+    """Refuse tables that cannot fit in the memory available (checked once the vocabulary is counted)."""
+    tables = 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
+    needed = vocabulary_size * config.dim * 4 * tables
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise ConfigError(
+            f"the tables need {needed / 2**30:.1f} GiB ({vocabulary_size:,} words x {config.dim} dimensions x {tables} table(s) x 4 bytes), "
+            f"more than the {available / 2**30:.1f} GiB of memory available; lower --dim, or bound the vocabulary with --max-vocab or --min-count"
+        )
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as stream:
+            for line in stream:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_all(config: TrainConfig, options: RunOptions) -> None:
+    """The option checks that need no files."""
+    config.validate()
+    options.validate()
+    check_tensorboard(options.tensorboard)
+    check_work_dir(options.work_dir)

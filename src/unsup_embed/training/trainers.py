@@ -1,0 +1,134 @@
+"""The model and its trainer for a run: built from the config, restored on resume, trained by the loop.
+
+`train_tables` is where TensorFlow (or JAX) starts. It builds the Keras
+model (word2vec/model.py) from the hyperparameters, picks the trainer of the
+strategy (`default`: one process; `mirrored`, `multi-worker`: copies
+averaged every few blocks, distributed/averaging.py; `parameter-server`:
+distributed/parameter_server.py), restores a checkpoint's tables and
+position, and runs the one epoch loop (loop.py) with the progress bar,
+checkpoints and TensorBoard curves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import RunOptions, TrainConfig
+from ..distributed.cluster import ClusterRole
+from ..text.encode import EncodedCorpus
+from ..text.vocab import Vocabulary
+from ..word2vec.blocks import BlockShape, BlockStream
+from .callbacks import CheckpointAndStop, TensorBoardCurves, TrainingProgress
+from .checkpoint import Checkpointer, TrainingPosition
+from .collapse import SAMPLE_WORDS
+from .loop import LocalTrainer, fit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Trained:
+    position: TrainingPosition
+    final_loss: float
+    seconds: float
+    tables: dict[str, np.ndarray]  # "input" (the word vectors) and, with a separate context table, "output"
+    initial_vectors: np.ndarray  # the most frequent words' rows before training, for the collapse report
+
+
+def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
+    from ..word2vec.model import Word2VecModel
+
+    model = Word2VecModel(
+        len(vocabulary),
+        config.dim,
+        vocabulary.noise_table() if config.objective == "negative-sampling" else None,
+        architecture=config.architecture,
+        objective=config.objective,
+        context_table=config.context_table,
+        window=config.window,
+        length=shape.length,
+        negative=config.negative,
+        negative_group=config.negative_group,
+        noise_draws=config.noise_draws,
+        row_update_cap=config.row_update_cap,
+        seed=config.seed,
+    )
+    model.build()
+    model.compile(jit_compile=True)
+    return model
+
+
+def train_tables(
+    encoded: EncodedCorpus,
+    vocabulary: Vocabulary,
+    config: TrainConfig,
+    options: RunOptions,
+    role: ClusterRole,
+    checkpointer: Checkpointer,
+    state: dict | None,
+) -> Trained:
+    import keras
+
+    _configure_threads(options.threads)
+    keras.utils.set_random_seed(config.seed)
+    shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
+    trainer = _trainer(options, role, lambda: build_model(vocabulary, config, shape))
+    # The initialisation is a function of the seed, so this holds on resume too.
+    initial_vectors = trainer.tables()["input"][:SAMPLE_WORDS].copy()
+    position = TrainingPosition(0, 0, 0, 0.0)
+    if state is not None:
+        tables, position = checkpointer.restore(state)
+        trainer.load(tables)
+        logger.info("resuming at %s", position.describe())
+    stream = BlockStream(
+        encoded,
+        vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None,
+        shape, config.epochs, config.alpha, config.min_alpha, config.seed, shard=role.shard_index,
+    )  # fmt: skip
+    every_seconds, every_steps = options.checkpoint_interval()
+    checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, every_seconds, every_steps)
+    # Words of the whole corpus (all shards): the logs carry every worker's words.
+    progress = TrainingProgress(vocabulary.total * config.epochs, position.words, disable=options.quiet or not role.is_chief)
+    extra = [TensorBoardCurves(options.tensorboard, config.steps_per_call, position.steps)] if options.tensorboard and role.is_chief else []
+    started = time.perf_counter()
+    result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
+    seconds = time.perf_counter() - started
+    logger.info("training took %.1f s", seconds)
+    return Trained(result.position, result.final_loss, seconds, trainer.tables(), initial_vectors)
+
+
+def _trainer(options: RunOptions, role: ClusterRole, make_model):
+    if options.strategy == "default":
+        return LocalTrainer(make_model())
+    if options.strategy in ("mirrored", "multi-worker"):
+        from ..distributed.averaging import AveragingTrainer
+
+        return AveragingTrainer.for_strategy(options, make_model)
+    from ..distributed.parameter_server import ParameterServerTrainer
+
+    return ParameterServerTrainer.for_cluster(options, role, make_model)
+
+
+def _cluster_errors(options: RunOptions) -> tuple:
+    if options.strategy in ("default", "mirrored"):
+        return ()
+    from ..distributed.strategies import cluster_errors
+
+    return cluster_errors()
+
+
+def _configure_threads(threads: int) -> None:
+    import keras
+
+    if threads > 0 and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            logger.warning("TensorFlow threads were already set up; --threads ignored")

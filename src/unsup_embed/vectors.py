@@ -1,0 +1,206 @@
+"""Every read and write of vector files: word2vec text and binary, GloVe text, compressed or not.
+
+Reading goes through gensim's `KeyedVectors.load_word2vec_format`, after one
+sniffer (`sniff_layout`) has told the layouts apart from the first bytes:
+
+- word2vec text: a header line `count dim`, then `word v1 ... vdim` per line;
+- word2vec binary: the same header, then `word <dim float32>` per word;
+- GloVe text: no header, `word v1 ... vdim` from the first line on.
+
+`.gz` and `.bz2` files are decompressed by extension (the sniffer reads
+them decompressed, so `vectors.vec.gz` is text and `vectors.bin.gz` binary,
+as their content says). `load_vectors` refuses, with one line naming the
+file, what gensim would load wrongly or not at all: a missing file or a
+directory, a truncated or ragged file, a header that claims more words than
+the file can hold, NaN or infinite values. A word listed twice keeps its
+first vector, with a warning (gensim would leave an empty row behind).
+
+Writing goes through gensim's `save_word2vec_format` into a temporary file
+renamed into place (files.py), so the output is exactly what gensim, fastText's
+tools and the word2vec C tool read, and never half-written.
+
+Left out on purpose: words containing spaces (some GloVe releases have them;
+no whitespace-separated format can hold them).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, VectorsFileError
+from .files import atomic_path
+
+logger = logging.getLogger(__name__)
+
+LAYOUTS = ("word2vec-binary", "word2vec-text", "glove")
+_FORMAT_BY_SUFFIX = {".bin": "binary", ".txt": "text", ".vec": "text"}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open}
+_SNIFF_BYTES = 1 << 16
+
+
+def output_format(path: str | os.PathLike, explicit: str | None = None) -> str:
+    """'binary' or 'text' for an output: the explicit choice, else from the extension."""
+    if explicit:
+        return explicit
+    suffixes = [suffix.lower() for suffix in Path(path).suffixes]
+    if suffixes and suffixes[-1] in _OPENERS:
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] in _FORMAT_BY_SUFFIX:
+        return _FORMAT_BY_SUFFIX[suffixes[-1]]
+    raise ConfigError(
+        f"cannot tell the format of {str(path)!r} from its extension; name it .bin (binary), .txt or .vec (text), or pass --format"
+    )
+
+
+def save_word2vec(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray, binary: bool) -> None:
+    """Write word2vec text or binary (compressed if the name ends in .gz/.bz2), atomically."""
+    from gensim.models import KeyedVectors
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
+    keyed.add_vectors(list(words), vectors)
+    with _gensim_quiet("gensim.models.keyedvectors"), atomic_path(path) as temporary:
+        # gensim warns that no counts are stored; the rows are already in frequency order.
+        keyed.save_word2vec_format(str(temporary), binary=binary)
+
+
+def sniff_layout(path: str | os.PathLike) -> str:
+    """'word2vec-binary', 'word2vec-text' or 'glove' from the first bytes of the (decompressed) file."""
+    path = _existing_file(path)
+    try:
+        with _open(path) as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as error:
+        raise VectorsFileError(f"cannot read vectors file {str(path)!r}: {error}") from None
+    first, _, rest = head.partition(b"\n")
+    fields = first.split()
+    if not fields:
+        raise VectorsFileError(
+            f"{path} is empty or starts with a blank line; expected a word2vec header 'count dim' or GloVe lines 'word v1 v2 ...'"
+        )
+    if len(fields) == 2 and all(field.isdigit() for field in fields):
+        return "word2vec-text" if _is_text(rest) else "word2vec-binary"
+    if len(fields) >= 2 and _all_floats(fields[1:]):
+        return "glove"
+    shown = first[:60].decode("utf-8", errors="replace")
+    raise VectorsFileError(
+        f"{path} is not a vectors file: expected a word2vec header 'count dim' or a GloVe line 'word v1 v2 ...', got {shown!r}"
+    )
+
+
+def load_vectors(path: str | os.PathLike, layout: str | None = None):
+    """gensim KeyedVectors of a word2vec (text or binary) or GloVe file; `layout` None sniffs it."""
+    from gensim.models import KeyedVectors
+
+    path = _existing_file(path)
+    layout = layout or sniff_layout(path)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout != "glove":
+        _check_header(path, binary=layout == "word2vec-binary")
+    try:
+        with _gensim_quiet("gensim.models.keyedvectors"):
+            vectors = KeyedVectors.load_word2vec_format(
+                str(path), binary=layout == "word2vec-binary", no_header=layout == "glove", unicode_errors="replace"
+            )
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError, MemoryError) as error:
+        raise VectorsFileError(
+            f"{path} is not a readable {layout} file ({error.__class__.__name__}: {str(error)[:100]}); "
+            "is it truncated or ragged, or in another format?"
+        ) from None
+    vectors = _without_duplicates(vectors, path)
+    if len(vectors) == 0:
+        raise VectorsFileError(f"{path} holds no vectors")
+    finite = np.isfinite(vectors.vectors).all(axis=1)
+    if not finite.all():
+        bad = [vectors.index_to_key[i] for i in np.flatnonzero(~finite)[:3]]
+        raise VectorsFileError(f"{path} holds NaN or infinite values ({int((~finite).sum()):,} words, e.g. {bad}); it cannot be used")
+    logger.debug("loaded %s: %s words x %d (%s)", path.name, f"{len(vectors):,}", vectors.vector_size, layout)
+    return vectors
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise VectorsFileError(f"{str(path)!r} is a directory; give a vectors file")
+    if not path.is_file():
+        raise VectorsFileError(f"vectors file {str(path)!r} does not exist")
+    return path
+
+
+def _open(path: Path):
+    return _OPENERS.get(path.suffix.lower(), open)(path, "rb")
+
+
+def _check_header(path: Path, binary: bool) -> None:
+    """Refuse a header whose word count the file cannot hold (gensim would allocate for it first)."""
+    with _open(path) as stream:
+        fields = stream.readline().split()
+    try:
+        count, dim = (int(field) for field in fields)
+    except ValueError:
+        raise VectorsFileError(f"{path} has no word2vec header 'count dim' on its first line; is it a GloVe file?") from None
+    if count < 1 or dim < 1:
+        raise VectorsFileError(f"{path}: the header says {count} words of dimension {dim}; expected two positive numbers")
+    if path.suffix.lower() in _OPENERS:
+        return  # the decompressed size is unknown until read
+    smallest_row = dim * 4 if binary else dim * 2  # a float32, or a digit and a space, per value
+    if count * smallest_row > path.stat().st_size:
+        raise VectorsFileError(
+            f"{path}: the header says {count:,} words of dimension {dim}, more than its {path.stat().st_size:,} bytes can hold; "
+            "the file is truncated or its header is wrong"
+        )
+
+
+def _without_duplicates(vectors, path: Path):
+    """gensim leaves an empty (None) slot for each word listed twice; keep each word's first vector only."""
+    from gensim.models import KeyedVectors
+
+    keys = vectors.index_to_key
+    unique = len(vectors.key_to_index)
+    if unique == len(keys) and (not keys or keys[-1] is not None):
+        return vectors
+    logger.warning("%s lists %s word(s) more than once; kept the first vector of each", path, f"{len(keys) - unique:,}")
+    kept = KeyedVectors(vector_size=vectors.vector_size, dtype=np.float32)
+    kept.add_vectors(list(keys[:unique]), vectors.vectors[:unique])
+    return kept
+
+
+def _is_text(sample: bytes) -> bool:
+    """Whether the bytes after a word2vec header are text lines of numbers."""
+    lines = sample.split(b"\n")[:-1] or [sample]
+    try:
+        decoded = [line.decode("utf-8") for line in lines[:20]]
+    except UnicodeDecodeError:
+        return False
+    return all(_all_floats(line.split()[1:]) for line in decoded if line.strip())
+
+
+def _all_floats(fields) -> bool:
+    try:
+        for field in fields:
+            float(field)
+    except ValueError:
+        return False
+    return True
+
+
+class _gensim_quiet:
+    """Raise a gensim logger's level to ERROR for a block (its routine warnings would mislead here)."""
+
+    def __init__(self, name: str):
+        self.logger = logging.getLogger(name)
+
+    def __enter__(self):
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)

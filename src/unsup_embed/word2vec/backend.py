@@ -1,0 +1,62 @@
+"""The three operations of a training step that Keras 3 has no backend-neutral op for.
+
+- `uniform_ints(seed, salt, shape, maxval)`: counter-based random integers,
+  a pure function of the step's seed, so a resumed run draws what an
+  uninterrupted one would (Keras' own random ops take a Python int or a
+  stateful generator, not a seed computed inside the step);
+- `value_and_gradients(loss_function, rows)`: the loss and its gradients with
+  respect to the rows a step gathered (TensorFlow: `GradientTape`; JAX:
+  `jax.value_and_grad`);
+- `scatter_add(table, ids, updates)`: the table with `updates` added to the
+  rows `ids`, duplicates summed, as a new value (TensorFlow:
+  `tensor_scatter_nd_add`; JAX: `.at[].add`). Inside the compiled block the
+  table is a loop-carried value that XLA updates in place, so the cost
+  follows the rows touched, not the table's size.
+
+Everything else of the step is `keras.ops`, the same code on every backend.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+def _is_jax() -> bool:
+    return keras.backend.backend() == "jax"
+
+
+def uniform_ints(seed, salt: int, shape: tuple, maxval):
+    """Integers uniform in [0, maxval), from the step's (2,) int32 `seed` and a per-use `salt`."""
+    if _is_jax():
+        import jax
+
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1]), salt)
+        return jax.random.randint(key, shape, 0, maxval, dtype="int32")
+    import tensorflow as tf
+
+    # Stateless draws take a (2,) seed: the step number goes second, doubled to make room for the salt.
+    step_seed = tf.stack([seed[0], seed[1] * 2 + salt])
+    return tf.random.stateless_uniform(shape, seed=step_seed, minval=0, maxval=maxval, dtype=tf.int32)
+
+
+def value_and_gradients(loss_function, rows: list):
+    """(loss_function(*rows), [d loss / d row for row in rows])."""
+    if _is_jax():
+        import jax
+
+        return jax.value_and_grad(lambda tensors: loss_function(*tensors))(list(rows))
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(rows)
+        loss = loss_function(*rows)
+    return loss, tape.gradient(loss, rows)
+
+
+def scatter_add(table, ids, updates):
+    """`table` with `updates` ((n, dim), or (n,) for a vector) added at `ids` (n,)."""
+    if _is_jax():
+        return table.at[ids].add(updates)
+    import tensorflow as tf
+
+    return tf.tensor_scatter_nd_add(table, tf.expand_dims(ids, -1), updates)

@@ -1,0 +1,226 @@
+"""Training blocks: the subsampled token stream cut into fixed-shape spans, one schema for every step.
+
+Each epoch, every token of the encoded corpus is kept with word2vec's
+subsampling probability (a fresh draw per epoch), and the kept tokens, in
+corpus order, are cut into blocks of `steps` SGD steps. A step is a run of
+`rows x length` consecutive centre words, laid out as `rows` rows of
+`length` centres, each row with `window` tokens of context on either side
+(its halo), so every centre sees its whole window without any pair being
+listed. Windows never cross a sentence: every position carries its
+sentence number, and the step's pairs are the positions of one sentence
+within the centre's window (windows.py draws the window sizes and noise
+words on the device, from the step's seed).
+
+`block_schema` is the one definition of a block: its fields, their shapes and
+dtypes. Every step reads it; the pipeline below makes it; tf.data, the
+parameter-server workers and the JAX path take their signatures from it.
+
+- `ids` (steps, rows, span) int32: word ids, 0 where there is no token;
+- `sentence` (steps, rows, span) int32: sentence number, -1 where there is
+  no token (past the end of the epoch, or before its start);
+- `learning_rate` (steps,) float32: word2vec's linearly decayed rate at the
+  corpus position where the step starts;
+- `words` (steps,) float32: the corpus tokens (before subsampling) the step
+  stands for, so progress and words/s count what word2vec counts;
+- `seed` (steps, 2) int32: the step's random seed, a function of the run's
+  seed, the epoch, the shard and the step's place in the epoch, so a resumed
+  run draws exactly what an uninterrupted one would;
+- `noise` (steps, rows, length / group, draws) int32, optional: noise words
+  drawn beforehand, for a step that must know every row it will touch
+  before it starts (the parameter-server workers); without it, the step
+  draws them itself from `seed`.
+
+The last block of an epoch is padded with empty positions (sentence -1),
+which train nothing. A window does not cross the boundary between two chunks
+of the encoded corpus (one every million tokens), as a sentence cut there
+continues under a new number.
+
+Reference: Mikolov et al. 2013 and word2vec.c (`TrainModelThread`: dynamic
+window, subsampling, linear learning-rate decay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..text.encode import EncodedCorpus
+
+CHUNK_TOKENS = 1 << 20
+SPAN_LENGTH = 128  # centres per row: long enough that the halo costs little, short enough to keep rows apart
+
+
+@dataclass(frozen=True)
+class BlockShape:
+    steps: int  # SGD steps per block (per compiled call)
+    rows: int
+    length: int  # centres per row
+    window: int
+
+    @classmethod
+    def for_batch(cls, batch_size: int, steps: int, window: int) -> "BlockShape":
+        """Rows of `SPAN_LENGTH` centres (one shorter row for a small batch) holding `batch_size` centres."""
+        length = min(batch_size, SPAN_LENGTH)
+        return cls(steps, -(-batch_size // length), length, window)
+
+    @property
+    def span(self) -> int:
+        return self.length + 2 * self.window
+
+    @property
+    def centres_per_step(self) -> int:
+        return self.rows * self.length
+
+    @property
+    def centres(self) -> int:
+        return self.steps * self.centres_per_step
+
+
+def block_schema(shape: BlockShape) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The fields of a block: name -> (shape, dtype)."""
+    tokens = (shape.steps, shape.rows, shape.span)
+    return {
+        "ids": (tokens, "int32"),
+        "sentence": (tokens, "int32"),
+        "learning_rate": ((shape.steps,), "float32"),
+        "words": ((shape.steps,), "float32"),
+        "seed": ((shape.steps, 2), "int32"),
+    }
+
+
+
+def empty_block(shape: BlockShape, learning_rate: float) -> dict[str, np.ndarray]:
+    """A block that trains nothing (no tokens, no words): what a finished shard feeds while others finish."""
+    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape).items()}
+    block["sentence"][:] = -1
+    block["learning_rate"][:] = learning_rate
+    return block
+
+
+class BlockStream:
+    """Fixed-shape blocks of one epoch of an encoded corpus, subsampled afresh each epoch."""
+
+    def __init__(
+        self,
+        encoded: EncodedCorpus,
+        keep_probability: np.ndarray | None,
+        shape: BlockShape,
+        epochs: int,
+        alpha: float,
+        min_alpha: float,
+        seed: int,
+        shard: int = 0,
+    ):
+        self.encoded = encoded
+        self.keep_probability = keep_probability
+        self.shape = shape
+        self.epochs = epochs
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.seed = seed
+        self.shard = shard
+        self.tokens = len(encoded)
+
+    def epoch(self, epoch: int, skip_blocks: int = 0) -> Iterator[dict[str, np.ndarray]]:
+        """The blocks of `epoch`, after the first `skip_blocks` (already trained before a resume)."""
+        rng = np.random.default_rng([self.seed, epoch, self.shard])
+        window, wanted = self.shape.window, self.shape.centres
+        buffer = _TokenBuffer(window)
+        number = 0
+        for ids, sentences in self._kept_chunks(rng):
+            buffer.append(ids, *sentences)
+            while buffer.centres_available() >= wanted + window:
+                if number >= skip_blocks:
+                    yield self._block(buffer, epoch, number, wanted)
+                buffer.advance(wanted)
+                number += 1
+        while buffer.centres_available() > 0:
+            if number >= skip_blocks:
+                yield self._block(buffer, epoch, number, wanted)
+            buffer.advance(wanted)
+            number += 1
+
+    def _kept_chunks(self, rng: np.random.Generator):
+        """(ids, (sentence numbers, corpus positions)) of the tokens subsampling keeps, chunk by chunk."""
+        start = 0
+        sentence_offset = 0
+        for ids, sentences in self.encoded.chunks(CHUNK_TOKENS):
+            positions = np.arange(start, start + ids.shape[0], dtype=np.int64)
+            sentences = sentences + sentence_offset
+            sentence_offset = int(sentences[-1]) + 1 if sentences.shape[0] else sentence_offset
+            start += ids.shape[0]
+            if self.keep_probability is not None:
+                kept = rng.random(ids.shape[0], dtype=np.float32) < self.keep_probability[ids]
+                ids, sentences, positions = ids[kept], sentences[kept], positions[kept]
+            yield ids, (sentences, positions)
+
+    def _block(self, buffer: "_TokenBuffer", epoch: int, number: int, wanted: int) -> dict[str, np.ndarray]:
+        shape = self.shape
+        ids, sentences, positions = buffer.window_of(wanted)
+        # Row g covers centres [g * length, (g + 1) * length) of the block, plus its halo.
+        rows = shape.steps * shape.rows
+        index = (np.arange(rows) * shape.length)[:, None] + np.arange(shape.span)[None, :]
+        tokens = (shape.steps, shape.rows, shape.span)
+        block = {
+            "ids": ids[index].reshape(tokens),
+            "sentence": sentences[index].astype(np.int32).reshape(tokens),
+        }
+        # Corpus position where each step starts; steps past the end start at the end.
+        step_first = np.minimum(np.arange(shape.steps) * shape.centres_per_step + shape.window, positions.shape[0] - 1)
+        starts = np.where(sentences[step_first] >= 0, positions[step_first], self.tokens)
+        starts = np.maximum.accumulate(starts)
+        ends = np.append(starts[1:], buffer.next_position(wanted, self.tokens))
+        done = epoch * self.tokens + starts
+        progress = np.minimum(done / max(self.epochs * self.tokens, 1), 1.0)
+        block["learning_rate"] = np.maximum(self.alpha - (self.alpha - self.min_alpha) * progress, self.min_alpha).astype(np.float32)
+        block["words"] = (ends - starts).astype(np.float32)
+        first_seed = (self.seed * 7919 + epoch * 104_729 + self.shard * 1_299_709) % (1 << 31)
+        block["seed"] = np.stack(
+            [np.full(shape.steps, first_seed), number * shape.steps + np.arange(shape.steps)], axis=1
+        ).astype(np.int32)
+        return block
+
+
+class _TokenBuffer:
+    """The kept tokens waiting to be cut into blocks, with `window` tokens of left context kept back."""
+
+    def __init__(self, window: int):
+        self.window = window
+        # Positions before the first token hold nothing (sentence -1).
+        self.ids = np.zeros(window, np.int32)
+        self.sentences = np.full(window, -1, np.int64)
+        self.positions = np.zeros(window, np.int64)
+
+    def append(self, ids: np.ndarray, sentences: np.ndarray, positions: np.ndarray) -> None:
+        self.ids = np.concatenate([self.ids, ids.astype(np.int32, copy=False)])
+        self.sentences = np.concatenate([self.sentences, sentences.astype(np.int64, copy=False)])
+        self.positions = np.concatenate([self.positions, positions])
+
+    def centres_available(self) -> int:
+        return self.ids.shape[0] - self.window
+
+    def window_of(self, centres: int):
+        """(ids, sentences, positions) of the next `centres` centres with `window` tokens either side, padded."""
+        size = centres + 2 * self.window
+        ids = np.zeros(size, np.int32)
+        sentences = np.full(size, -1, np.int64)
+        positions = np.zeros(size, np.int64)
+        have = min(size, self.ids.shape[0])
+        ids[:have] = self.ids[:have]
+        sentences[:have] = self.sentences[:have]
+        positions[:have] = self.positions[:have]
+        return ids, sentences, positions
+
+    def next_position(self, centres: int, total: int) -> int:
+        """Corpus position of the first centre after the next `centres`, or the end of the corpus."""
+        following = self.window + centres
+        return int(self.positions[following]) if following < self.ids.shape[0] else total
+
+    def advance(self, centres: int) -> None:
+        """Drop the next `centres` centres, keeping `window` tokens before the new first centre."""
+        cut = min(centres, self.ids.shape[0])
+        self.ids = self.ids[cut:]
+        self.sentences = self.sentences[cut:]
+        self.positions = self.positions[cut:]

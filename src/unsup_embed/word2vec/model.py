@@ -1,0 +1,162 @@
+"""The Keras model: word2vec's tables as `Embedding` layers, an objective, and a compiled block step.
+
+`Word2VecModel` holds
+- `word_embedding`, the input table (the vectors that are exported), word2vec's
+  initialisation: uniform in +-0.5/dim;
+- `context_embedding`, word2vec's output table for neighbours and noise words,
+  starting at zero, or the word table itself (`context_table="shared"`);
+  the naive distance objectives use the word table alone;
+- the objective layer (objectives.py) and word2vec's noise table.
+
+`model.fit` (or `train_on_batch`) on blocks (blocks.py) trains it against
+dummy zero targets: `train_step` runs a whole block of SGD steps in one
+compiled call (step.py), with the tables as loop-carried values that XLA
+updates in place. On TensorFlow, Keras compiles the step with
+`jit_compile=True`; on JAX, Keras jits the stateless step and donates the
+tables. Calling the model on one step's inputs returns its per-centre loss.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .objectives import CbowNegativeSampling, Distance, SkipGramNegativeSampling
+from .step import sgd_step, step_pairs, train_block
+
+ARCHITECTURES = ("skipgram", "cbow")
+
+
+class Word2VecModel(keras.Model):
+    def __init__(
+        self,
+        vocabulary_size: int,
+        embedding_dim: int,
+        noise_table: np.ndarray | None = None,
+        architecture: str = "skipgram",
+        objective: str = "negative-sampling",
+        context_table: str = "separate",
+        window: int = 5,
+        length: int = 128,
+        negative: int = 5,
+        negative_group: int = 16,
+        noise_draws: int = 16,
+        row_update_cap: float = 32.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.architecture = architecture
+        self.objective_name = objective
+        self.context_table = context_table
+        self.window = window
+        self.length = length
+        self.negative = negative
+        self.negative_group = min(negative_group, length)
+        self.noise_draws = noise_draws
+        self.row_update_cap = row_update_cap
+        self.negative_sampling = objective == "negative-sampling"
+        scale = 0.5 / embedding_dim
+        self.word_embedding = keras.layers.Embedding(
+            vocabulary_size,
+            embedding_dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-scale, scale, seed=seed),
+            name="word_embedding",
+        )
+        self.separate_context = self.negative_sampling and context_table == "separate"
+        if self.separate_context:
+            self.context_embedding = keras.layers.Embedding(vocabulary_size, embedding_dim, embeddings_initializer="zeros", name="context_embedding")
+        else:
+            self.context_embedding = self.word_embedding
+        if not self.negative_sampling:
+            self.objective = Distance(window, squared=objective == "distance-squared", name="distance")
+        elif architecture == "cbow":
+            self.objective = CbowNegativeSampling(window, negative, self.negative_group, noise_draws, name="cbow")
+        else:
+            self.objective = SkipGramNegativeSampling(window, negative, self.negative_group, noise_draws, name="skipgram")
+        table = np.zeros(1, np.int32) if noise_table is None else np.asarray(noise_table, np.int32)
+        self.noise_table = self.add_weight(shape=table.shape, dtype="int32", initializer="zeros", trainable=False, name="noise_table")
+        self.noise_table.assign(table)
+
+    def build(self, input_shape=None):
+        self.word_embedding.build((None,))
+        self.context_embedding.build((None,))
+        self.objective.build(None)  # no weights; marked built so fit() skips its symbolic build
+        self.built = True
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: `build()` creates every weight, and compile() has no loss or metrics."""
+
+    def table_name(self, role: str) -> str:
+        """The table an objective's "input" or "output" lookup reads."""
+        return "output" if role == "output" and self.separate_context else "input"
+
+    def tables(self) -> dict:
+        """The trainable tables by name, as the step reads them."""
+        tables = {"input": self.word_embedding.embeddings}
+        if self.separate_context:
+            tables["output"] = self.context_embedding.embeddings
+        return tables
+
+    def call(self, step):
+        """The per-centre loss of one step of a block (its fields without the leading step axis)."""
+        pairs = step_pairs(self, step)
+        lookups = self.objective.lookups(pairs)
+        rows = [self.word_embedding(lookup.ids) if self.table_name(lookup.table) == "input" else self.context_embedding(lookup.ids) for lookup in lookups]
+        return self.objective(rows, step=pairs)
+
+    def word_vectors(self) -> np.ndarray:
+        """The trained word table as a NumPy array (the input table, as word2vec exports)."""
+        return keras.ops.convert_to_numpy(self.word_embedding.embeddings)
+
+    def train_step(self, *arguments):
+        """One block of SGD steps; Keras calls it with (data) on TensorFlow, (state, data) on JAX."""
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*arguments)
+        (data,) = arguments
+        block = data[0] if isinstance(data, tuple) else data
+        variables = self.tables()
+        tables, loss_sum, pair_sum = train_block(self, {name: variable.value for name, variable in variables.items()}, block)
+        for name, variable in variables.items():
+            variable.assign(tables[name])
+        return self._block_logs(block, loss_sum, pair_sum)
+
+    def _jax_train_step(self, state, data):
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        block = data[0] if isinstance(data, tuple) else data
+        position = {id(variable): index for index, variable in enumerate(self.trainable_variables)}
+        variables = self.tables()
+        tables = {name: trainable[position[id(variable)]] for name, variable in variables.items()}
+        # The noise table is read through its variable; give the traced step its current value.
+        with keras.StatelessScope(state_mapping=list(zip(self.non_trainable_variables, non_trainable))):
+            tables, loss_sum, pair_sum = train_block(self, tables, block)
+        trainable = list(trainable)
+        for name, variable in variables.items():
+            trainable[position[id(variable)]] = tables[name]
+        return self._block_logs(block, loss_sum, pair_sum), (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    @staticmethod
+    def _block_logs(block, loss_sum, pair_sum):
+        return {
+            "loss": loss_sum / keras.ops.maximum(pair_sum, 1.0),
+            "words": keras.ops.sum(block["words"]),
+            "learning_rate": block["learning_rate"][0],
+        }
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "architecture": self.architecture,
+            "objective": self.objective_name,
+            "context_table": self.context_table,
+            "window": self.window,
+            "length": self.length,
+            "negative": self.negative,
+            "negative_group": self.negative_group,
+            "noise_draws": self.noise_draws,
+            "row_update_cap": self.row_update_cap,
+        }

@@ -1,0 +1,85 @@
+"""One compiled call: a whole block of SGD steps on the tables, the same code on every backend and worker.
+
+`train_block(model, tables, block)` runs `steps` SGD steps in one
+`fori_loop`, with the tables as loop-carried values (a dict: "input", and
+"output" unless the context table is shared), and returns the new tables and
+the block's loss and pair totals. Each step:
+
+1. finds its pairs and noise words from the block (windows.py);
+2. gathers the rows its objective asks for (`Objective.lookups`);
+3. differentiates the summed per-centre loss with respect to those rows
+   only (backend.py), so the step stays sparse: it never touches a row
+   outside the batch;
+4. scales each row's summed update by the row-update cap (windows.py) and
+   adds it into its table with one scatter per table.
+
+That is plain SGD at word2vec's learning rate, as word2vec and gensim apply
+it. The caller decides where the tables live: Keras variables on one machine
+(model.py), the rows of a block gathered from parameter servers, or each
+worker's own copy under periodic averaging (distributed/).
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+from . import backend
+from .objectives import StepPairs
+from .windows import noise_ids, pair_masks, row_update_scales
+
+
+def train_block(model, tables: dict, block: dict):
+    """(new tables, loss sum, pair count) after the block's SGD steps."""
+    steps = ops.shape(block["ids"])[0]
+    # One tally of updates per table for the row-update cap; zero between steps.
+    tallies = {name: ops.zeros((ops.shape(table)[0],), "float32") for name, table in tables.items()}
+
+    def one_step(step, carry):
+        tables, tallies, loss_sum, pair_sum = carry
+        tables, tallies, loss, pairs = sgd_step(model, tables, tallies, {name: block[name][step] for name in block})
+        return tables, tallies, loss_sum + loss, pair_sum + pairs
+
+    zero = ops.zeros((), "float32")
+    tables, _, loss_sum, pair_sum = ops.fori_loop(0, steps, one_step, (tables, tallies, zero, zero))
+    return tables, loss_sum, pair_sum
+
+
+def step_pairs(model, step: dict) -> StepPairs:
+    """The pairs and noise words of one step of a block."""
+    window, length = model.window, model.length
+    masks, counts = pair_masks(step["sentence"], step["seed"], window, length)
+    noise = None
+    if "noise" in step:  # drawn beforehand (parameter-server workers gather their rows first)
+        noise = step["noise"]
+    elif model.negative_sampling:
+        rows = ops.shape(step["ids"])[0]
+        noise = noise_ids(model.noise_table, step["seed"], (rows, length // model.negative_group, model.noise_draws))
+    return StepPairs(step["ids"], masks, counts, noise, window, length)
+
+
+def sgd_step(model, tables: dict, tallies: dict, step: dict):
+    """One SGD step on `tables`; returns (new tables, tallies, summed loss, pairs trained)."""
+    pairs = step_pairs(model, step)
+    lookups = model.objective.lookups(pairs)
+    dim = model.embedding_dim
+    table_of = {lookup.table: model.table_name(lookup.table) for lookup in lookups}
+    rows = [ops.reshape(ops.take(tables[table_of[lookup.table]], ops.reshape(lookup.ids, (-1,)), axis=0), (*ops.shape(lookup.ids), dim)) for lookup in lookups]
+
+    def loss_function(*rows):
+        # The per-centre loss is non-negative and its target is zero, so its
+        # distance to the target is the loss itself (an abs() here would only
+        # slow the compiled gradient down tenfold). Summed, not averaged: each
+        # pair gets a full word2vec SGD update.
+        return ops.sum(model.objective(list(rows), step=pairs))
+
+    loss, gradients = backend.value_and_gradients(loss_function, rows)
+    rate = step["learning_rate"]
+    new_tables, new_tallies = dict(tables), dict(tallies)
+    for name in sorted(set(table_of.values())):
+        mine = [index for index, lookup in enumerate(lookups) if table_of[lookup.table] == name]
+        ids = ops.concatenate([ops.reshape(lookups[i].ids, (-1,)) for i in mine])
+        updates = ops.concatenate([ops.reshape(ops.cast(lookups[i].updates, "float32"), (-1,)) for i in mine])
+        grads = ops.concatenate([ops.reshape(gradients[i], (-1, dim)) for i in mine])
+        scale, new_tallies[name] = row_update_scales(ids, updates, model.row_update_cap, tallies[name])
+        new_tables[name] = backend.scatter_add(tables[name], ids, grads * ops.expand_dims(-rate * scale, -1))
+    return new_tables, new_tallies, loss, ops.sum(pairs.counts)

@@ -1,0 +1,85 @@
+"""One compiled SGD step equals word2vec's SGD written out pair by pair."""
+
+import numpy as np
+import pytest
+
+from unsup_embed.word2vec.model import Word2VecModel
+from unsup_embed.word2vec.step import sgd_step
+from unsup_embed.word2vec.windows import offsets, pair_masks
+
+VOCABULARY, DIM, WINDOW, LENGTH, GROUP, DRAWS, NEGATIVE = 20, 4, 2, 16, 8, 3, 5
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def a_step(rng):
+    span = LENGTH + 2 * WINDOW
+    ids = rng.integers(0, VOCABULARY, size=(1, span)).astype(np.int32)
+    sentence = np.zeros((1, span), np.int32)
+    sentence[0, :WINDOW] = -1  # nothing before the first centre
+    sentence[0, WINDOW + 10 :] = 1  # a second sentence starts at the 11th centre
+    noise = rng.integers(0, VOCABULARY, size=(1, LENGTH // GROUP, DRAWS)).astype(np.int32)
+    return {"ids": ids, "sentence": sentence, "noise": noise, "seed": np.array([3, 9], np.int32), "learning_rate": np.float32(0.1)}
+
+
+def reference_step(word, context, step):
+    """word2vec's SGNS SGD for the step, pair by pair, with the step's noise words shared as the objective says."""
+    masks, counts = (np.asarray(value) for value in pair_masks(step["sentence"], step["seed"], WINDOW, LENGTH))
+    ids = step["ids"][0]
+    word_change, context_change = np.zeros_like(word), np.zeros_like(context)
+    for c in range(LENGTH):
+        centre = ids[WINDOW + c]
+        x = word[centre]
+        for k, offset in enumerate(offsets(WINDOW)):
+            if masks[0, c, k]:
+                neighbour = ids[WINDOW + c + offset]
+                g = sigmoid(x @ context[neighbour]) - 1.0
+                word_change[centre] += g * context[neighbour]
+                context_change[neighbour] += g * x
+        for noise in step["noise"][0, c // GROUP]:
+            g = sigmoid(x @ context[noise]) * counts[0, c] * NEGATIVE / DRAWS
+            word_change[centre] += g * context[noise]
+            context_change[noise] += g * x
+    rate = float(step["learning_rate"])
+    return word - rate * word_change, context - rate * context_change
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_compiled_step_is_word2vec_sgd(seed):
+    rng = np.random.default_rng(seed)
+    model = Word2VecModel(
+        VOCABULARY, DIM, np.arange(VOCABULARY), window=WINDOW, length=LENGTH, negative=NEGATIVE,
+        negative_group=GROUP, noise_draws=DRAWS, row_update_cap=1e9,
+    )  # fmt: skip
+    model.build()
+    word = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
+    context = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
+    step = a_step(rng)
+    tables, tallies, loss, pairs = sgd_step(
+        model, {"input": word, "output": context}, {name: np.zeros(VOCABULARY, np.float32) for name in ("input", "output")}, step
+    )
+    expected_word, expected_context = reference_step(word, context, step)
+    assert np.allclose(np.asarray(tables["input"]), expected_word, atol=1e-5)
+    assert np.allclose(np.asarray(tables["output"]), expected_context, atol=1e-5)
+    assert float(pairs) > 0 and np.isfinite(float(loss))
+    assert not any(np.asarray(tally).any() for tally in tallies.values())
+
+
+def test_the_row_update_cap_holds_a_row_at_cap_updates_worth():
+    rng = np.random.default_rng(2)
+    model = Word2VecModel(VOCABULARY, DIM, np.arange(VOCABULARY), window=WINDOW, length=LENGTH, negative_group=GROUP, noise_draws=DRAWS, row_update_cap=1.0)
+    model.build()
+    word = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
+    context = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
+    step = a_step(rng)
+    step["ids"][:] = 4  # one word everywhere: its rows take every update of the step
+    zeros = {name: np.zeros(VOCABULARY, np.float32) for name in ("input", "output")}
+    capped, _, _, _ = sgd_step(model, {"input": word, "output": context}, zeros, step)
+    model.row_update_cap = 1e9
+    free, _, _, _ = sgd_step(model, {"input": word, "output": context}, zeros, step)
+    capped_change = np.linalg.norm(np.asarray(capped["input"])[4] - word[4])
+    free_change = np.linalg.norm(np.asarray(free["input"])[4] - word[4])
+    _, counts = pair_masks(step["sentence"], step["seed"], WINDOW, LENGTH)
+    assert capped_change == pytest.approx(free_change / float(np.asarray(counts).sum()), rel=1e-4)
