@@ -1,10 +1,17 @@
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Helpers shared by the tests (loopback.py) import as top-level modules under
+# any --import-mode, not only the default "prepend" one.
+TESTS = str(Path(__file__).resolve().parent)
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

@@ -1,9 +1,11 @@
 import json
+import socket
 
 import pytest
+from loopback import free_loopback_ports
 
-from unsup_embed.cluster import ClusterFailure, cluster_failure, cluster_role
-from unsup_embed.config import ConfigError
+from unsup_embed.distributed.cluster import ClusterRole, cluster_failure, cluster_role, read_tf_config
+from unsup_embed.errors import ClusterFailure, ConfigError, RunFailure
 
 TWO_WORKERS = {"worker": ["host0:2222", "host1:2222"]}
 CHIEF_AND_TWO_WORKERS = {"chief": ["host0:2222"], "worker": ["host1:2222", "host2:2222"]}
@@ -19,6 +21,8 @@ def test_single_process_strategies_ignore_tf_config(strategy):
     role = cluster_role(strategy, {})
     assert (role.shard_index, role.shard_count, role.is_chief) == (0, 1, True)
     assert role.describe() == "single process"
+    assert role.shard is None
+    assert cluster_role(strategy, tf_config(TWO_WORKERS, "worker", 1)) == role  # TF_CONFIG is not read
 
 
 def test_multi_worker_without_chief_makes_worker_0_the_chief():
@@ -26,6 +30,8 @@ def test_multi_worker_without_chief_makes_worker_0_the_chief():
     second = cluster_role("multi-worker", tf_config(TWO_WORKERS, "worker", 1))
     assert (first.is_chief, first.shard_index, first.shard_count) == (True, 0, 2)
     assert (second.is_chief, second.shard_index, second.shard_count) == (False, 1, 2)
+    assert (first.shard, second.shard) == ((0, 2), (1, 2))
+    assert second.describe() == "worker 1 of a cluster of 2 workers"
 
 
 def test_multi_worker_with_chief_numbers_shards_chief_first():
@@ -115,9 +121,30 @@ def test_unknown_strategy_lists_the_choices():
 
 def test_cluster_failure_names_the_error_what_was_kept_and_resume():
     failure = cluster_failure(ConnectionResetError("peer went away\nsecond line"), "the last checkpoint is in out/ckpt")
-    assert isinstance(failure, ClusterFailure)
+    assert isinstance(failure, ClusterFailure) and isinstance(failure, RunFailure)
+    assert failure.exit_status == 1
     message = str(failure)
     assert "ConnectionResetError: peer went away" in message
     assert "second line" not in message
     assert "the last checkpoint is in out/ckpt" in message
     assert "--resume" in message
+
+
+def test_read_tf_config_returns_cluster_and_task():
+    cluster, task_type, task_index = read_tf_config(tf_config(PARAMETER_SERVER_CLUSTER, "ps", 0))
+    assert cluster == PARAMETER_SERVER_CLUSTER and (task_type, task_index) == ("ps", 0)
+
+
+def test_role_describes_the_whole_cluster():
+    role = cluster_role("parameter-server", tf_config(PARAMETER_SERVER_CLUSTER, "chief", 0))
+    assert isinstance(role, ClusterRole)
+    assert role.describe() == "chief 0 of a cluster of 1 chief, 1 ps, 2 workers"
+
+
+def test_free_loopback_ports_are_distinct_and_bindable():
+    ports = free_loopback_ports(4)
+    assert len(set(ports)) == 4
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))

@@ -18,7 +18,10 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from unsup_embed.cluster import free_loopback_ports
+from loopback import free_loopback_ports
+
+# Real processes that train for several seconds each: run by .ci/run after the README's test command.
+slow = pytest.mark.slow
 
 TRAIN = ["--epochs", "5", "--seed", "3"]
 # A multi-worker run may wait this long for a dead peer before failing.
@@ -105,6 +108,7 @@ MIRRORED = textwrap.dedent(
 )
 
 
+@slow
 def test_mirrored_strategy_on_two_logical_cpus_learns_the_planted_structure(tmp_path, toy_corpus, toy_groups, toy_questions):
     output = tmp_path / "mirrored.bin"
     arguments = [str(toy_corpus), "-o", str(output), *TRAIN, "--strategy", "mirrored"]
@@ -113,6 +117,7 @@ def test_mirrored_strategy_on_two_logical_cpus_learns_the_planted_structure(tmp_
     assert_learned_the_planted_structure(output, toy_groups, toy_questions)
 
 
+@slow
 def test_two_workers_learn_survive_a_dead_worker_and_resume(cluster_factory, tmp_path, toy_corpus, toy_groups, toy_questions):
     output = tmp_path / "multi.bin"
     command = train_command(toy_corpus, output, "--strategy", "multi-worker", "--checkpoint-every", "10", *PEER_TIMEOUT)
@@ -131,13 +136,14 @@ def test_two_workers_learn_survive_a_dead_worker_and_resume(cluster_factory, tmp
     cluster = cluster_factory(worker=2)
     statuses = wait_all([cluster.start("worker", index, command + ["--resume"]) for index in (0, 1)])
     assert statuses == [0, 0], cluster.log("worker", 0)[-3000:] + cluster.log("worker", 1)[-3000:]
-    assert "resuming from epoch" in cluster.log("worker", 1)
+    assert "resuming at epoch" in cluster.log("worker", 1)
     assert "merged the counts" not in cluster.log("worker", 0)  # the vocabulary came from the checkpoint
     assert_learned_the_planted_structure(output, toy_groups, toy_questions)
     assert not (tmp_path / "multi.bin.ckpt").exists()
     assert not (tmp_path / "multi.bin.work").exists()
 
 
+@slow
 def test_two_workers_read_one_shard_each_and_share_one_vocabulary(cluster_factory, tmp_path, toy_corpus):
     output = tmp_path / "shards.bin"
     cluster = cluster_factory(worker=2)
@@ -150,6 +156,7 @@ def test_two_workers_read_one_shard_each_and_share_one_vocabulary(cluster_factor
     assert "the chief wrote the vectors" in cluster.log("worker", 1)
 
 
+@slow
 def test_parameter_server_cluster_learns_and_resumes_after_losing_its_parameter_server(
     cluster_factory, tmp_path, toy_corpus, toy_groups, toy_questions
 ):
@@ -171,10 +178,11 @@ def test_parameter_server_cluster_learns_and_resumes_after_losing_its_parameter_
     for kind, index in (("ps", 0), ("worker", 0), ("worker", 1)):
         cluster.start(kind, index, SERVE)
     assert cluster.start("chief", 0, command + ["--resume"]).wait(timeout=240) == 0, cluster.log("chief", 0)[-3000:]
-    assert "resuming from epoch" in cluster.log("chief", 0)
+    assert "resuming at epoch" in cluster.log("chief", 0)
     assert_learned_the_planted_structure(output, toy_groups, toy_questions)
 
 
+@slow
 def test_parameter_server_training_goes_on_when_a_worker_dies(cluster_factory, tmp_path, toy_corpus, toy_groups, toy_questions):
     output = tmp_path / "lost-worker.bin"
     cluster = cluster_factory(chief=1, ps=1, worker=2)

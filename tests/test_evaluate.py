@@ -2,11 +2,11 @@ import json
 
 import numpy as np
 import pytest
-from gensim.models import KeyedVectors
 
 from unsup_embed.cli import main
-from unsup_embed.evaluate import VectorsFileError, evaluate, load_vectors
-from unsup_embed.export import save_word2vec
+from unsup_embed.errors import VectorsFileError
+from unsup_embed.evaluate import evaluate
+from unsup_embed.vectors import load_vectors, save_word2vec
 
 WORDS = ["king", "queen", "man", "woman", "paris", "france", "rome", "italy"]
 
@@ -77,14 +77,46 @@ def test_cli_json_and_nearest(planted, capsys):
     assert len(report["nearest"]["king"]) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage"])
-def test_corrupt_vectors_file_is_one_line_exit_2(planted, capsys, damage):
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("truncate", "the file is truncated or its header is wrong"),
+        ("garbage", "is not a vectors file"),
+        ("ragged", "is not a readable word2vec-binary file"),
+    ],
+)
+def test_corrupt_vectors_file_is_one_line_exit_2(planted, capsys, damage, message):
     directory, _, _ = planted
     path = directory / "v.bin"
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"12 oops\n" + data[10:])
+    damaged = {
+        "truncate": data[: len(data) // 2],
+        "garbage": b"12 oops\n" + data[10:],
+        "ragged": data[:-6],  # the header fits, the last vector is cut short
+    }[damage]
+    path.write_bytes(damaged)
     assert main(["evaluate", str(path)]) == 2
     error = capsys.readouterr().err.strip()
-    assert "not a readable word2vec" in error and len(error.splitlines()) == 1
-    with pytest.raises(VectorsFileError):
+    assert error.startswith("unsup-embed evaluate: error: ") and message in error and "v.bin" in error
+    assert len(error.splitlines()) == 1 and "Traceback" not in error
+    with pytest.raises(VectorsFileError, match=message):
         load_vectors(path)
+
+
+def test_layout_flags_override_the_sniffer(planted, capsys):
+    directory, questions, _ = planted
+    binary = directory / "vectors.txt"  # a binary file under a text name
+    binary.write_bytes((directory / "v.bin").read_bytes())
+    assert load_vectors(binary).index_to_key == WORDS  # sniffed from the content, not the name
+    assert main(["evaluate", str(binary), "--binary", "--analogies", str(questions), "--restrict", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["analogy"]["accuracy"] == 1.0
+    assert main(["evaluate", str(binary), "--text"]) == 2  # told the wrong layout: a clear error, not garbage
+    assert "is not a readable word2vec-text file" in capsys.readouterr().err
+
+
+def test_missing_evaluation_files_are_named(planted, capsys):
+    directory, _, _ = planted
+    assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(directory / "nope.txt")]) == 2
+    assert "evaluation file" in capsys.readouterr().err
+    assert main(["evaluate", str(directory / "missing.bin")]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from unsup_embed.fuse_cli import add_fuse_parser
-from unsup_embed.fused_embedding import FusedEmbedding
-from unsup_embed.fusion import FusionConfig, TaskVocabulary, aligned_tables, build_fusion_model, fit, load_classifier
+from unsup_embed.cli.fuse import add_parser
+from unsup_embed.fusion.config import FusionConfig
+from unsup_embed.fusion.fuse import aligned_tables, build_fusion_model, fit, load_classifier
+from unsup_embed.fusion.layer import FusedEmbedding
+from unsup_embed.fusion.task_vocabulary import TaskVocabulary
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "fusion.md"
 POSITIVE = [f"good{i}" for i in range(30)]
@@ -70,7 +72,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 def _run(arguments: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="unsup-embed")
-    add_fuse_parser(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True))
     parsed = parser.parse_args(["fuse", *arguments])
     return parsed.run(parsed)
 
@@ -233,7 +235,7 @@ def test_docs_example_runs(tmp_path, monkeypatch):
 def test_saved_classifier_loads_in_a_fresh_process(fused_run, fused_json):
     out, _, _ = fused_run
     code = (
-        "import sys, numpy as np; from unsup_embed.fusion import load_classifier; "
+        "import sys, numpy as np; from unsup_embed.fusion.fuse import load_classifier; "
         "model = load_classifier(sys.argv[1]); print(model.predict(np.array([[2, 3, 0]]), verbose=0).shape)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(out / "classifier.keras")], capture_output=True, text=True)
@@ -243,8 +245,8 @@ def test_saved_classifier_loads_in_a_fresh_process(fused_run, fused_json):
 
 def test_help_shows_every_default_and_examples_without_importing_tensorflow():
     code = (
-        "import argparse, sys; from unsup_embed.fuse_cli import add_fuse_parser; "
-        "parser = argparse.ArgumentParser(prog='unsup-embed'); add_fuse_parser(parser.add_subparsers()); "
+        "import argparse, sys; from unsup_embed.cli.fuse import add_parser; "
+        "parser = argparse.ArgumentParser(prog='unsup-embed'); add_parser(parser.add_subparsers()); "
         "print(parser._subparsers._group_actions[0].choices['fuse'].format_help()); print('tensorflow' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

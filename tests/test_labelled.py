@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from unsup_embed.labelled import LabelledError, read_labelled, split_validation
+from unsup_embed.errors import LabelledError
+from unsup_embed.fusion.labelled import read_labelled, split_validation
 
 
 def test_fasttext_lines(tmp_path):
@@ -66,3 +67,17 @@ def test_split_is_seeded_and_disjoint(tmp_path):
     assert len(valid) == 5 and len(train) == 45 and train.texts == again.texts
     assert not set(train.texts) & set(valid.texts)
     assert isinstance(train.labels, np.ndarray)
+
+
+def test_missing_data_and_bad_split_are_labelled_errors(tmp_path):
+    with pytest.raises(LabelledError, match="does not exist"):
+        read_labelled(tmp_path / "nope.ft")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LabelledError, match="holds no files"):
+        read_labelled(tmp_path / "empty")
+    with pytest.raises(LabelledError, match="label format must be one of"):
+        read_labelled(tmp_path / "nope.ft", "csv")
+    (tmp_path / "d.tsv").write_text("a\tx\nb\ty\n")
+    with pytest.raises(LabelledError, match="too few"):
+        split_validation(read_labelled(tmp_path / "d.tsv"), 0.9, seed=1)
+    assert issubclass(LabelledError, ValueError)

@@ -1,6 +1,6 @@
 """Properties, fuzzed with hypothesis: ingestion never crashes, tokens never hold
 whitespace, and any vocabulary the tokenizer can produce survives the word2vec
-format and gensim's loader exactly."""
+format, gensim's loader and ours exactly."""
 
 import bz2
 import gzip
@@ -13,8 +13,11 @@ from gensim.models import KeyedVectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from unsup_embed.corpus import TextCorpus, Tokenizer
-from unsup_embed.export import save_word2vec
+from unsup_embed.errors import CorpusError, VocabularyError
+from unsup_embed.text.corpus import TextCorpus
+from unsup_embed.text.ingest import ingest
+from unsup_embed.text.tokenizer import Tokenizer
+from unsup_embed.vectors import load_vectors, save_word2vec
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PATTERNS = st.sampled_from([r"\w+", r"\S+", r"[^,;]+", r".", r"(\w)(\w)?", r"[a-z ]+", r"\s*\w+\s*"])
@@ -30,6 +33,13 @@ def test_random_bytes_never_crash_ingestion(data, suffix):
         for sentence in corpus:
             assert all(token and not re.search(r"\s", token) for token in sentence)
         assert corpus.stats.files_read + len(corpus.stats.skipped) == 1
+        # The whole reading pass either encodes the text or says, as an input error, why it cannot.
+        try:
+            result = ingest(TextCorpus(path), Path(directory) / "work", 1, None, 2_000_000, processes=1, progress=False)
+        except (CorpusError, VocabularyError) as error:
+            assert "\n" not in str(error)
+        else:
+            assert result.corpus_tokens == corpus.stats.tokens and len(result.encoded) == corpus.stats.tokens
 
 
 @SETTINGS
@@ -49,12 +59,16 @@ def test_any_vocabulary_round_trips_through_both_formats(text, pattern, dim):
         return
     vectors = np.random.default_rng(len(words)).normal(size=(len(words), dim)).astype(np.float32)
     with tempfile.TemporaryDirectory() as directory:
-        for name, binary in (("v.bin", True), ("v.txt", False)):
+        for name, binary in (("v.bin", True), ("v.txt", False), ("v.vec.gz", False)):
             path = Path(directory) / name
             save_word2vec(path, words, vectors, binary=binary)
-            loaded = KeyedVectors.load_word2vec_format(str(path), binary=binary)
-            assert loaded.index_to_key == words
-            assert np.allclose(loaded.vectors, vectors, atol=1e-6)
+            readers = [lambda: load_vectors(path)]
+            if not name.endswith(".gz"):
+                readers.append(lambda: KeyedVectors.load_word2vec_format(str(path), binary=binary))
+            for read in readers:
+                loaded = read()
+                assert loaded.index_to_key == words
+                assert np.allclose(loaded.vectors, vectors, atol=1e-6)
 
 
 def test_compressed_random_text_is_read_like_plain(tmp_path):

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from unsup_embed import corpus as corpus_module
+from unsup_embed.text import corpus as corpus_module
 from unsup_embed.cli import train_main
-from unsup_embed.corpus import TextCorpus
+from unsup_embed.text.corpus import TextCorpus
 
 
 def run_cli(arguments, capsys):
@@ -87,7 +87,7 @@ def test_symbolic_link_loops_are_skipped(tmp_path, caplog):
 KILLED_EXPORT = textwrap.dedent(
     """
     import sys, numpy as np
-    from unsup_embed.export import save_word2vec
+    from unsup_embed.vectors import save_word2vec
     words = [f"w{i}" for i in range(300_000)]
     save_word2vec(sys.argv[1], words, np.ones((len(words), 100), dtype=np.float32), binary=False)
     """

@@ -1,10 +1,14 @@
 import gzip
+import itertools
 from collections import Counter
 
+import numpy as np
 import pytest
 
-from unsup_embed.corpus import TextCorpus, shard_ranges
-from unsup_embed.vocab import Vocabulary, count_tokens, encode_counts, merge_encoded_counts
+from unsup_embed.text.corpus import TextCorpus
+from unsup_embed.text.ingest import ingest
+from unsup_embed.text.shards import shard_ranges
+from unsup_embed.text.vocab import Vocabulary, encode_counts, merge_encoded_counts
 
 
 def tokens(corpus) -> list[str]:
@@ -131,53 +135,112 @@ def test_single_line_file_is_split_roughly_evenly_between_two_shards(tmp_path):
 FIRST_HALF = [["b", "a", "c"], ["a", "délta"]]
 SECOND_HALF = [["d", "c", "ε"], ["b", "d"]]
 
-
-def payload(sentences) -> bytes:
-    return encode_counts(*count_tokens(sentences, progress=False))
+_directories = itertools.count()
 
 
-def merged_vocabulary(sentence_groups) -> Vocabulary:
-    return Vocabulary.from_counts(*merge_encoded_counts([payload(group) for group in sentence_groups]), min_count=1)
+def as_corpus(sentences_or_corpus, root) -> TextCorpus:
+    if isinstance(sentences_or_corpus, TextCorpus):
+        return sentences_or_corpus
+    path = root / f"sentences-{next(_directories)}.txt"
+    path.write_text("".join(" ".join(sentence) + "\n" for sentence in sentences_or_corpus), encoding="utf-8")
+    return TextCorpus(path)
 
 
-def test_merged_shard_counts_give_the_same_vocabulary_as_one_pass():
-    whole = Vocabulary.build(FIRST_HALF + SECOND_HALF, min_count=1, progress=False)
-    merged = merged_vocabulary([FIRST_HALF, SECOND_HALF])
+def read(corpus: TextCorpus, root, merge=None):
+    """One ingestion pass of `corpus` into a fresh work directory under `root`."""
+    return ingest(corpus, root / f"work-{next(_directories)}", 1, None, 2_000_000, processes=1, progress=False, merge=merge)
+
+
+def payload(sentences_or_corpus, root) -> bytes:
+    """The counts a worker sends to its peers: what the ingestion pass hands to `merge`."""
+    sent = []
+
+    def keep_own(own: bytes) -> list[bytes]:
+        sent.append(own)
+        return [own]
+
+    read(as_corpus(sentences_or_corpus, root), root, merge=keep_own)
+    (own,) = sent
+    return own
+
+
+@pytest.fixture()
+def root(tmp_path):
+    """Where sentence files and work directories go, apart from any corpus folder."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    return scratch
+
+
+def merged_vocabulary(sentence_groups, root) -> Vocabulary:
+    return Vocabulary.from_counts(*merge_encoded_counts([payload(group, root) for group in sentence_groups]), min_count=1)
+
+
+def test_merged_shard_counts_give_the_same_vocabulary_as_one_pass(root):
+    whole = read(as_corpus(FIRST_HALF + SECOND_HALF, root), root).vocabulary
+    merged = merged_vocabulary([FIRST_HALF, SECOND_HALF], root)
     assert whole.words == ["b", "a", "c", "d", "délta", "ε"]
     assert merged.words == whole.words
     assert merged.counts.tolist() == whole.counts.tolist() == [2, 2, 2, 2, 1, 1]
     assert merged.digest() == whole.digest()
 
 
-def test_merged_counts_sum_tokens_seen_and_honour_min_count():
-    counts, seen_tokens = merge_encoded_counts([payload(FIRST_HALF), payload(SECOND_HALF)])
+def test_merged_counts_sum_tokens_seen_and_honour_min_count(root):
+    counts, seen_tokens = merge_encoded_counts([payload(FIRST_HALF, root), payload(SECOND_HALF, root)])
     assert seen_tokens == 10
     assert Vocabulary.from_counts(counts, seen_tokens, min_count=2).words == ["b", "a", "c", "d"]
 
 
-def test_merge_order_changes_only_the_order_of_ties():
-    forward = merge_encoded_counts([payload(FIRST_HALF), payload(SECOND_HALF)])
-    backward = merge_encoded_counts([payload(SECOND_HALF), payload(FIRST_HALF)])
+def test_merge_order_changes_only_the_order_of_ties(root):
+    forward = merge_encoded_counts([payload(FIRST_HALF, root), payload(SECOND_HALF, root)])
+    backward = merge_encoded_counts([payload(SECOND_HALF, root), payload(FIRST_HALF, root)])
     assert forward == backward  # Counter equality ignores order
     reordered = Vocabulary.from_counts(*backward, min_count=1)
     assert reordered.words == ["d", "c", "b", "a", "ε", "délta"]  # first seen first, payload by payload
-    assert reordered.digest() != merged_vocabulary([FIRST_HALF, SECOND_HALF]).digest()
+    assert reordered.digest() != merged_vocabulary([FIRST_HALF, SECOND_HALF], root).digest()
 
 
-def test_merge_order_does_not_matter_without_ties():
+def test_merge_order_does_not_matter_without_ties(root):
     first, second = [["x", "y", "x"]], [["z", "x", "y", "z", "z", "z"]]
-    assert merged_vocabulary([first, second]).words == merged_vocabulary([second, first]).words == ["z", "x", "y"]
-    assert merged_vocabulary([first, second]).digest() == merged_vocabulary([second, first]).digest()
+    assert merged_vocabulary([first, second], root).words == merged_vocabulary([second, first], root).words == ["z", "x", "y"]
+    assert merged_vocabulary([first, second], root).digest() == merged_vocabulary([second, first], root).digest()
 
 
-def test_merged_counts_of_real_corpus_shards_match_one_pass(tmp_path):
-    write_plain_files(tmp_path)
-    whole = Vocabulary.build(TextCorpus(tmp_path), min_count=1, progress=False)
-    payloads = [payload(TextCorpus(tmp_path, shard=(index, 2))) for index in range(2)]
+def test_merged_counts_of_real_corpus_shards_match_one_pass(tmp_path, root):
+    corpus_path = tmp_path / "corpus"
+    corpus_path.mkdir()
+    write_plain_files(corpus_path)
+    whole = read(TextCorpus(corpus_path), root)
+    payloads = [payload(TextCorpus(corpus_path, shard=(index, 2)), root) for index in range(2)]
     merged = Vocabulary.from_counts(*merge_encoded_counts(payloads), min_count=1)
-    assert merged.words == whole.words
-    assert merged.counts.tolist() == whole.counts.tolist()
-    assert merged.digest() == whole.digest()
+    assert merged.words == whole.vocabulary.words
+    assert merged.counts.tolist() == whole.vocabulary.counts.tolist()
+    assert merged.digest() == whole.vocabulary.digest()
+
+
+def test_workers_merging_their_counts_encode_their_shards_with_the_same_ids(tmp_path, root):
+    """What multi-worker training does: each worker reads its shard, all merge counts, each encodes its own shard."""
+    corpus_path = tmp_path / "corpus"
+    corpus_path.mkdir()
+    write_plain_files(corpus_path)
+    whole = read(TextCorpus(corpus_path), root)
+    shards = [TextCorpus(corpus_path, shard=(index, 3)) for index in range(3)]
+    payloads = [payload(shard, root) for shard in shards]
+
+    def all_gather(index):
+        def merge(own: bytes) -> list[bytes]:
+            assert own == payloads[index]  # a second read of a shard sends the same counts
+            return payloads
+
+        return merge
+
+    workers = [read(shard, root, merge=all_gather(index)) for index, shard in enumerate(shards)]
+    for worker in workers:
+        assert worker.vocabulary.digest() == whole.vocabulary.digest()
+        assert worker.corpus_tokens == whole.corpus_tokens  # tokens of all shards, as merged
+    ids = np.concatenate([np.fromfile(worker.encoded.ids_path, dtype=np.int32) for worker in workers])
+    np.testing.assert_array_equal(ids, np.fromfile(whole.encoded.ids_path, dtype=np.int32))
+    assert sum(worker.stats.tokens for worker in workers) == whole.stats.tokens
 
 
 def test_payload_round_trips_non_ascii_words_in_order():
@@ -186,7 +249,7 @@ def test_payload_round_trips_non_ascii_words_in_order():
     assert list(merge_encoded_counts([encode_counts(counts, 11)])[0]) == ["délta", "ε", "日本", "naïve"]
 
 
-def test_empty_shard_contributes_nothing_to_the_merge():
+def test_empty_shard_contributes_nothing_to_the_merge(root):
     empty = encode_counts(Counter(), 0)
-    counts, seen_tokens = merge_encoded_counts([empty, payload(FIRST_HALF), empty])
+    counts, seen_tokens = merge_encoded_counts([empty, payload(FIRST_HALF, root), empty])
     assert (counts, seen_tokens) == (Counter({"a": 2, "b": 1, "c": 1, "délta": 1}), 5)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from unsup_embed.sources import SourceError, embedding_matrix, load_source, sniff_layout
+from unsup_embed.errors import VectorsFileError
+from unsup_embed.fusion.sources import RESERVED, Coverage, embedding_matrix
+from unsup_embed.vectors import load_vectors, sniff_layout
 
 WORDS = ["the", "film", "good", "bad"]
 VECTORS = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
@@ -31,7 +33,7 @@ def test_every_layout_loads_with_the_same_vectors(tmp_path, layout):
         else:
             path.write_text(lines)  # GloVe: no "count dim" header line
     assert sniff_layout(path) == layout.removesuffix("-gz")
-    loaded = load_source(path)
+    loaded = load_vectors(path)
     assert loaded.index_to_key == WORDS
     np.testing.assert_allclose(loaded.vectors, VECTORS, rtol=1e-6)
 
@@ -39,7 +41,7 @@ def test_every_layout_loads_with_the_same_vectors(tmp_path, layout):
 def test_binary_file_named_txt_is_still_read_as_binary(tmp_path):
     path = tmp_path / "vectors.txt"
     _keyed().save_word2vec_format(str(path), binary=True)
-    np.testing.assert_allclose(load_source(path).vectors, VECTORS)
+    np.testing.assert_allclose(load_vectors(path).vectors, VECTORS)
 
 
 @pytest.mark.parametrize(
@@ -54,8 +56,8 @@ def test_binary_file_named_txt_is_still_read_as_binary(tmp_path):
 def test_malformed_files_raise_one_line_naming_the_file(tmp_path, content, message):
     path = tmp_path / "bad.vec"
     path.write_bytes(content)
-    with pytest.raises(SourceError, match=message) as error:
-        load_source(path)
+    with pytest.raises(VectorsFileError, match=message) as error:
+        load_vectors(path)
     assert "bad.vec" in str(error.value) and "\n" not in str(error.value)
 
 
@@ -63,17 +65,18 @@ def test_truncated_binary_file_fails_loudly(tmp_path):
     path = tmp_path / "v.bin"
     _keyed().save_word2vec_format(str(path), binary=True)
     path.write_bytes(path.read_bytes()[:-7])
-    with pytest.raises(SourceError, match="truncated"):
-        load_source(path)
+    with pytest.raises(VectorsFileError, match="truncated"):
+        load_vectors(path)
 
 
 def test_missing_file_is_named(tmp_path):
-    with pytest.raises(SourceError, match="does not exist"):
-        load_source(tmp_path / "nope.vec")
+    with pytest.raises(VectorsFileError, match="does not exist"):
+        load_vectors(tmp_path / "nope.vec")
 
 
 def test_embedding_matrix_follows_the_vocabulary_and_counts_coverage():
-    vocabulary = ["", "[UNK]", "good", "plot", "film"]  # TextVectorization.get_vocabulary() layout
+    vocabulary = [*RESERVED, "good", "plot", "film"]  # TextVectorization.get_vocabulary() layout
+    assert RESERVED == ("", "[UNK]")
     matrix, coverage = embedding_matrix(_keyed(), vocabulary, name="toy")
     assert matrix.shape == (5, 3) and matrix.dtype == np.float32
     np.testing.assert_array_equal(matrix[[0, 1, 3]], 0)  # padding, OOV and the unknown "plot"
@@ -89,3 +92,17 @@ def test_embedding_matrix_takes_a_mapping_and_a_path(tmp_path):
     matrix, coverage = embedding_matrix(path, {"bad": 1, "the": 3})
     assert matrix.shape == (4, 3) and coverage.name == "v.vec" and coverage.found == 2
     np.testing.assert_allclose(matrix[3], VECTORS[0])
+
+
+def test_coverage_of_an_empty_vocabulary_and_as_dict():
+    coverage = Coverage("none", 0, 0)
+    assert coverage.share == 0.0 and coverage.missing == 0
+    assert Coverage("toy", 2, 3).as_dict() == {"found": 2, "total": 3, "share": 0.6667}
+    matrix, coverage = embedding_matrix(_keyed(), ["", "[UNK]"])
+    assert matrix.shape == (2, 3) and not matrix.any() and (coverage.found, coverage.total) == (0, 0)
+
+
+def test_embedding_matrix_of_a_bad_path_raises_the_vectors_error(tmp_path):
+    (tmp_path / "bad.vec").write_text("not vectors at all\n")
+    with pytest.raises(VectorsFileError, match="bad.vec"):
+        embedding_matrix(tmp_path / "bad.vec", ["good"])

@@ -1,35 +1,69 @@
+from collections import Counter
+
 import numpy as np
 import pytest
 
-from unsup_embed.vocab import Vocabulary, VocabularyError
+from unsup_embed.errors import InputError, VocabularyError
+from unsup_embed.text import ingest as ingest_module
+from unsup_embed.text.corpus import TextCorpus
+from unsup_embed.text.ingest import ingest
+from unsup_embed.text.vocab import Vocabulary
 
 
-def test_ids_by_descending_frequency_ties_by_first_appearance():
+def counted(sentences) -> tuple[Counter, int]:
+    """Counts in first-appearance order, as the ingestion pass hands them to `from_counts`."""
+    tokens = [token for sentence in sentences for token in sentence]
+    return Counter(tokens), len(tokens)
+
+
+def ingested_vocabulary(tmp_path, sentences, min_count=1, max_vocab=None, count_limit=2_000_000) -> Vocabulary:
+    tmp_path.mkdir(exist_ok=True)
+    path = tmp_path / "corpus.txt"
+    path.write_text("".join(" ".join(sentence) + "\n" for sentence in sentences))
+    return ingest(TextCorpus(path), tmp_path / "work", min_count, max_vocab, count_limit, processes=1, progress=False).vocabulary
+
+
+def test_ids_by_descending_frequency_ties_by_first_appearance(tmp_path):
     sentences = [["b", "a", "c", "a"], ["c", "d", "a"]]
-    vocabulary = Vocabulary.build(sentences, min_count=1, progress=False)
-    assert vocabulary.words == ["a", "c", "b", "d"]
-    assert vocabulary.counts.tolist() == [3, 2, 1, 1]
-    assert vocabulary.index["a"] == 0
+    for vocabulary in (Vocabulary.from_counts(*counted(sentences), min_count=1), ingested_vocabulary(tmp_path, sentences)):
+        assert vocabulary.words == ["a", "c", "b", "d"]
+        assert vocabulary.counts.tolist() == [3, 2, 1, 1]
+        assert vocabulary.index["a"] == 0 and "d" in vocabulary and "e" not in vocabulary
+        assert vocabulary.total == 7
 
 
-def test_min_count_and_max_vocab():
+def test_min_count_and_max_vocab(tmp_path):
     sentences = [["a"] * 5 + ["b"] * 4 + ["c"] * 3]
-    assert Vocabulary.build(sentences, min_count=4, progress=False).words == ["a", "b"]
-    assert Vocabulary.build(sentences, min_count=1, max_vocab=1, progress=False).words == ["a"]
+    assert Vocabulary.from_counts(*counted(sentences), min_count=4).words == ["a", "b"]
+    assert Vocabulary.from_counts(*counted(sentences), min_count=1, max_vocab=1).words == ["a"]
+    assert ingested_vocabulary(tmp_path / "one", sentences, min_count=4).words == ["a", "b"]
+    assert ingested_vocabulary(tmp_path / "two", sentences, max_vocab=1).words == ["a"]
 
 
-def test_no_word_reaching_min_count_is_a_clear_error():
+def test_no_word_reaching_min_count_is_a_clear_error(tmp_path):
     with pytest.raises(VocabularyError, match="lower --min-count"):
-        Vocabulary.build([["a", "b", "a"]], min_count=5, progress=False)
+        Vocabulary.from_counts(*counted([["a", "b", "a"]]), min_count=5)
+    with pytest.raises(VocabularyError, match=r"most frequent occurs 2 times\); lower --min-count"):
+        ingested_vocabulary(tmp_path, [["a", "b", "a"]], min_count=5)
+    assert issubclass(VocabularyError, InputError)
 
 
-def test_counting_prunes_rare_tokens_to_stay_bounded():
+def test_corpus_without_tokens_is_a_clear_error(tmp_path):
+    with pytest.raises(VocabularyError, match="holds no tokens"):
+        Vocabulary.from_counts(Counter(), 0)
+    (tmp_path / "punctuation.txt").write_text("... !!! ,,,\n")
+    with pytest.raises(VocabularyError, match="holds no tokens"):
+        ingest(TextCorpus(tmp_path / "punctuation.txt"), tmp_path / "work", 1, None, 2_000_000, processes=1, progress=False)
+
+
+def test_counting_prunes_rare_tokens_to_stay_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest_module, "_FLUSH_TOKENS", 64)  # check the limit often, as a big corpus does
     # 5,000 distinct junk tokens seen once, interleaved with frequent words.
     sentences = [[f"junk{i}", "the", "cat"] for i in range(5000)]
-    vocabulary = Vocabulary.build(sentences, min_count=1, count_limit=1000, progress=False)
+    vocabulary = ingested_vocabulary(tmp_path, sentences, min_count=1, count_limit=1000)
     assert vocabulary.words[:2] == ["the", "cat"]
     assert vocabulary.counts[:2].tolist() == [5000, 5000]
-    assert len(vocabulary) <= 1001
+    assert len(vocabulary) <= 1000 + 64  # the limit, plus what one flush may add
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -38,3 +72,21 @@ def test_save_and_load_round_trip(tmp_path):
     assert (tmp_path / "v.tsv").read_text(encoding="utf-8") == "the\t10\nnaïve\t5\nx\t5\n"
     loaded = Vocabulary.load(tmp_path / "v.tsv")
     assert loaded.words == vocabulary.words and loaded.counts.tolist() == [10, 5, 5]
+    assert loaded.digest() == vocabulary.digest()
+
+
+def test_malformed_vocabulary_file_names_the_line(tmp_path):
+    (tmp_path / "v.tsv").write_text("the\t10\nbroken line\n")
+    with pytest.raises(VocabularyError, match="line 2: expected 'word<TAB>count'"):
+        Vocabulary.load(tmp_path / "v.tsv")
+
+
+def test_subsampling_and_noise_table_follow_word2vec():
+    vocabulary = Vocabulary(["a", "b", "c"], np.array([900, 90, 10]))
+    assert vocabulary.keep_probabilities(0).tolist() == [1.0, 1.0, 1.0]
+    keep = vocabulary.keep_probabilities(1e-2)  # threshold 10: (sqrt(f/t) + 1) * t / f
+    np.testing.assert_allclose(keep, [(np.sqrt(90) + 1) / 90, (np.sqrt(9) + 1) / 9, 1.0], rtol=1e-6)
+    table = vocabulary.noise_table(size=10_000)
+    shares = np.bincount(table, minlength=3) / len(table)
+    expected = np.array([900, 90, 10]) ** 0.75
+    np.testing.assert_allclose(shares, expected / expected.sum(), atol=2e-3)

@@ -102,7 +102,7 @@ def load_vectors(path: str | os.PathLike, layout: str | None = None):
     path = _existing_file(path)
     layout = layout or sniff_layout(path)
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        raise ConfigError(f"the layout of a vectors file must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if layout != "glove":
         _check_header(path, binary=layout == "word2vec-binary")
     try:

@@ -37,10 +37,11 @@ AVERAGE_EVERY = 16  # blocks per replica between two averages
 
 
 class AveragingTrainer:
-    def __init__(self, models: list, gather=None, average_every: int = AVERAGE_EVERY):
+    def __init__(self, models: list, gather=None, average_every: int = AVERAGE_EVERY, devices: list[str] | None = None):
         import keras
 
         self.models = models
+        self.devices = devices or [None] * len(models)  # where each replica's tables live
         self.gather = gather  # None in a single process; else gathers numpy arrays from every worker
         self.average_every = average_every
         self.pending: list[dict] = []
@@ -50,6 +51,7 @@ class AveragingTrainer:
             self._assign(model, self.base)
         self.pool = ThreadPoolExecutor(len(models)) if len(models) > 1 else None
         self.averages = 0
+        self.words_since_average = 0.0  # this process's, to tell the other workers
 
     @classmethod
     def for_strategy(cls, options, make_model) -> "AveragingTrainer":
@@ -62,7 +64,7 @@ class AveragingTrainer:
                 with tf.device(device.name):
                     models.append(make_model())
             logger.info("--strategy mirrored: %d replica(s), one per device (%s)", len(models), ", ".join(device.name for device in devices))
-            return cls(models)
+            return cls(models, devices=[device.name for device in devices])
         from .strategies import all_gather, cluster_strategy
 
         strategy = cluster_strategy(options)
@@ -83,14 +85,16 @@ class AveragingTrainer:
         logs = self._train_pending()
         self.blocks_since_average += 1
         if self.blocks_since_average >= self.average_every:
-            self._average(done=False)
+            logs += self._average(done=False)
         return logs
 
     def finish_epoch(self) -> list[dict]:
         logs = self._train_pending()
-        while not self._average(done=True):
-            pass
-        return logs
+        while True:
+            more = self._average(done=True)
+            logs += more[:-1]
+            if more[-1]["done"]:
+                return logs
 
     def tables(self) -> dict[str, np.ndarray]:
         import keras
@@ -103,18 +107,30 @@ class AveragingTrainer:
             self._assign(model, self.base)
 
     def _train_pending(self) -> list[dict]:
-        pairs = list(zip(self.models, self.pending))
+        work = list(zip(self.models, self.devices, self.pending))
         self.pending = []
-        if self.pool is None or len(pairs) == 1:
-            return [model.train_on_batch(block, return_dict=True) for model, block in pairs]
-        return list(self.pool.map(lambda pair: pair[0].train_on_batch(pair[1], return_dict=True), pairs))
+        if self.pool is None or len(work) == 1:
+            logs = [_train_on(*each) for each in work]
+        else:
+            logs = list(self.pool.map(lambda each: _train_on(*each), work))
+        self.words_since_average += sum(float(entry["words"]) for entry in logs)
+        return logs
 
-    def _average(self, done: bool) -> bool:
-        """Average every table over the replicas (and workers); True once every worker is done with the epoch."""
+    def _average(self, done: bool) -> list[dict]:
+        """Average every table over the replicas and workers.
+
+        Returns the other workers' words since the last average as one log
+        entry that is no block of this process's (`blocks` 0), and last an
+        entry whose `done` says whether every worker is done with the epoch.
+        """
         import keras
 
         self.blocks_since_average = 0
-        all_done = done
+        all_done, others = done, 0.0
+        if self.gather is not None:
+            flags, words = self.gather(np.array([int(done)], np.int64), np.array([self.words_since_average]))
+            all_done, others = bool(flags.all()), float(words.sum()) - self.words_since_average
+        self.words_since_average = 0.0
         for name, base in self.base.items():
             ids, changes = [], []
             for model in self.models:
@@ -124,14 +140,15 @@ class AveragingTrainer:
                 changes.append(change[touched])
             ids, changes = np.concatenate(ids), np.concatenate(changes)
             if self.gather is not None:
-                ids, changes, flags = self.gather(ids, changes, np.array([int(done)], np.int64))
-                all_done = bool(flags.all())
+                # TensorFlow's all-gather crashes when every worker sends nothing: send one row that is no row.
+                ids, changes = self.gather(np.append(ids, -1), np.concatenate([changes, np.zeros_like(base[:1])]))
+                ids, changes = ids[ids >= 0], changes[ids >= 0]
             rows, summed, touchers = _sum_by_row(ids, changes)
             base[rows] += summed / touchers[:, None]
             for model in self.models:
                 self._assign_table(model.tables()[name], base)
         self.averages += 1
-        return all_done
+        return [{"words": others, "blocks": 0}, {"done": all_done}]
 
     @staticmethod
     def _assign(model, tables: dict[str, np.ndarray]) -> None:
@@ -141,6 +158,16 @@ class AveragingTrainer:
     @staticmethod
     def _assign_table(table, values: np.ndarray) -> None:
         table.assign(values)
+
+
+def _train_on(model, device: str | None, block: dict) -> dict:
+    """One block on one replica, run on the device that holds its tables."""
+    if device is None:
+        return model.train_on_batch(block, return_dict=True)
+    import tensorflow as tf
+
+    with tf.device(device):
+        return model.train_on_batch(block, return_dict=True)
 
 
 def _sum_by_row(ids: np.ndarray, changes: np.ndarray):

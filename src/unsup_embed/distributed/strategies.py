@@ -72,7 +72,7 @@ def all_gather(strategy, *values: np.ndarray) -> list[np.ndarray]:
     import tensorflow as tf
 
     signature = tuple((value.dtype.str, value.shape[1:]) for value in values)
-    gathered = strategy.run(_gatherer(strategy, signature), args=tuple(tf.constant(value) for value in values))
+    gathered = _gatherer(strategy, signature)(*(tf.constant(value) for value in values))
     return [strategy.experimental_local_results(value)[0].numpy() for value in gathered]
 
 
@@ -83,11 +83,15 @@ def _gatherer(strategy, signature: tuple):
 
     specs = [tf.TensorSpec((None, *shape), tf.dtypes.as_dtype(np.dtype(dtype))) for dtype, shape in signature]
 
+    def gather_on_replica(*tensors):
+        context = tf.distribute.get_replica_context()
+        # identity() places each value on this replica's device, which the collective needs to know;
+        # all_gather pads unequal first dimensions itself and strips the padding.
+        return [context.all_gather(tf.identity(tensor), axis=0) for tensor in tensors]
+
     @tf.function(input_signature=specs)
     def gather(*tensors):
-        context = tf.distribute.get_replica_context()
-        # all_gather pads unequal first dimensions itself and strips the padding.
-        return [context.all_gather(tensor, axis=0) for tensor in tensors]
+        return strategy.run(gather_on_replica, args=tensors)
 
     return gather
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import copy
 import gzip
 import logging
 import lzma
@@ -63,7 +64,7 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 class CorpusStats:
     """What one pass over the corpus saw."""
 
-    files_read: int = 0
+    files: set[str] = field(default_factory=set)  # files read (a file cut between parts counts once)
     lines: int = 0
     tokens: int = 0
     undecodable_bytes: int = 0
@@ -71,15 +72,19 @@ class CorpusStats:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what was skipped or cut, and why
 
+    @property
+    def files_read(self) -> int:
+        return len(self.files)
+
     def add(self, other: "CorpusStats") -> None:
-        """Add the figures of a pass over another part of the corpus."""
-        self.files_read += other.files_read
+        """Add the figures of a pass over another part of the corpus (a file met by both parts counts once)."""
+        self.files |= other.files
         self.lines += other.lines
         self.tokens += other.tokens
         self.undecodable_bytes += other.undecodable_bytes
         self.bytes_read += other.bytes_read
-        self.skipped += other.skipped
-        self.warnings += other.warnings
+        self.skipped += [name for name in other.skipped if name not in self.skipped]
+        self.warnings += [message for message in other.warnings if message not in self.warnings]
 
 
 def is_compressed(path: Path) -> bool:
@@ -139,6 +144,12 @@ class TextCorpus:
         for file, start, stop in self.pieces():
             yield from self.read_piece(file, start, stop)
 
+    def quiet_copy(self) -> "TextCorpus":
+        """The same corpus with stats of its own, collecting its warnings instead of logging them."""
+        twin = copy.copy(self)
+        twin.stats, twin.log_warnings, twin._warned = CorpusStats(), False, set()
+        return twin
+
     def pieces(self, shard: tuple[int, int] | None = None) -> list[tuple[Path, int, int | None]]:
         """(file, start, stop) byte ranges this corpus reads (of `shard`, else its own shard, else all)."""
         shard = shard or self.shard
@@ -161,7 +172,7 @@ class TextCorpus:
                 if b"\x00" in head:
                     self._skip(file, "looks binary (contains NUL bytes)")
                     return
-                self.stats.files_read += 1
+                self.stats.files.add(str(file))
                 if opener is None and (start > 0 or stop is not None):  # a compressed file is read whole
                     stream = TokenAlignedRange(stream, start, stop)
                     head = stream.read(_SNIFF_BYTES)
@@ -172,7 +183,8 @@ class TextCorpus:
             self._skip(file, f"cannot be read ({error.__class__.__name__}: {error})")
 
     def _skip(self, file: Path, reason: str) -> None:
-        self.stats.skipped.append(str(file))
+        if str(file) not in self.stats.skipped:
+            self.stats.skipped.append(str(file))
         self._warn_once(str(file), f"skipping {_shown(file)}: {reason}")
 
     def _sentences(self, file: Path, head: bytes, stream, raw, counted: int) -> Iterator[list[str]]:
@@ -196,7 +208,7 @@ class TextCorpus:
                 # A line with no newline in sight: tokenise up to its last
                 # whitespace and keep only the unfinished word.
                 cut = max(carry.rfind(" "), carry.rfind("\t"), carry.rfind("\r"))
-                if cut < 0:
+                if cut <= 0:
                     cut = len(carry)
                     self._warn_once(f"long:{file}", f"{_shown(file)} has a run of over {CHUNK_BYTES:,} characters without whitespace; it was cut into tokens at a chunk boundary")
                 pending.extend(self.tokenizer(carry[:cut]))

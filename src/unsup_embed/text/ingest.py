@@ -243,9 +243,7 @@ def _count_bytes(delta: int) -> None:
 def _read_part(job: _PartJob, report: Callable[[int], None] | None = None) -> _PartResult:
     """Tokenise one part, writing provisional ids and sentence ends; runs in a worker process or inline."""
     report = report or _count_bytes
-    corpus = job.corpus
-    corpus.log_warnings = False  # the main process logs them once
-    corpus.stats = CorpusStats()
+    corpus = job.corpus.quiet_copy()  # the main process logs the warnings, once
     # A missing word gets the next provisional id on lookup, all at C speed.
     index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
     lookup = index.__getitem__

@@ -53,7 +53,7 @@ class TrainingProgress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         words = log_value(logs, "words", 0.0)
-        if words > 0:  # an empty block (a finished shard's filler) has no loss to show
+        if words > 0 and "loss" in logs:  # other workers' words come without a loss
             self.last_loss = log_value(logs, "loss", float("nan"))
         self.words_done += words
         self.bar.update(min(round(self.words_done), self.bar.total) - self.bar.n)
@@ -79,12 +79,13 @@ class CheckpointAndStop(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        if not np.isfinite(log_value(logs, "loss", np.nan)):
+        if "loss" in logs and not np.isfinite(log_value(logs, "loss", np.nan)):
             self.diverged_at = self.position.steps + self.steps_per_call  # somewhere in this block
             self.model.stop_training = True
             return
-        self.position.blocks += 1
-        self.position.steps += self.steps_per_call
+        blocks = int(logs.get("blocks", 1))  # 0: other workers' words, reported by an average
+        self.position.blocks += blocks
+        self.position.steps += self.steps_per_call * blocks
         self.position.words += log_value(logs, "words", 0.0)
         if self.stop_signal is not None:
             self.save()
@@ -160,6 +161,8 @@ class TensorBoardCurves(keras.callbacks.Callback):
         from ..tensorboard import write_scalars
 
         logs = logs or {}
+        if "loss" not in logs:
+            return  # not a block of this process's
         self.step += self.steps_per_call
         now = time.perf_counter()
         values = {"loss": log_value(logs, "loss", np.nan), "learning_rate": log_value(logs, "learning_rate", np.nan)}

@@ -26,6 +26,7 @@ was kept.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,15 @@ class RunHandle:
         return self.trainer.tables()
 
 
+@contextlib.contextmanager
+def _closing(progress: TrainingProgress):
+    """Close the progress bar however the loop ends, so it never writes after the run's messages."""
+    try:
+        yield
+    finally:
+        progress.close()
+
+
 def fit(
     trainer,
     epoch_blocks: Callable[[int, int], object],
@@ -107,7 +117,7 @@ def fit(
                 return
 
     try:
-        with stop_requests(checkpoints):
+        with stop_requests(checkpoints), _closing(progress):
             for epoch in range(position.epoch, epochs):
                 for block in epoch_blocks(epoch, position.blocks):
                     report(trainer.submit(block))
@@ -120,13 +130,11 @@ def fit(
                 checkpoints.epoch_completed(epoch)
                 checkpoints.save()
     except cluster_errors as error:
-        progress.close()
         first_line = (str(error).strip().splitlines() or [""])[0][:200]
         raise ClusterFailure(
             f"a task of the cluster failed or stopped answering ({error.__class__.__name__}: {first_line}); "
             f"{checkpointer.kept()}. Restart every task and run the same commands with --resume"
         ) from None
-    progress.close()
     if checkpoints.diverged_at is not None:
         last = checkpoints.diverged_at
         kept = f"the last good checkpoint is kept in {checkpointer.directory}/" if checkpointer.exists() else "no checkpoint had been saved yet"

@@ -34,6 +34,11 @@ def check_output(output: Path, corpus_path: Path, force: bool) -> None:
     target = output.resolve()
     if target == corpus:
         raise ConfigError(f"output {str(output)!r} is the corpus itself; choose another -o (--force never replaces the corpus)")
+    if corpus.is_dir() and corpus in target.parents and target.exists():
+        raise ConfigError(
+            f"output {str(output)!r} is a file of the corpus folder {str(corpus_path)!r}; choose an -o outside it "
+            "(--force never replaces a corpus file)"
+        )
     if output.exists() and not force:
         raise ConfigError(f"output {str(output)!r} already exists; pass --force to replace it, or choose another -o")
 

@@ -133,6 +133,8 @@ def train(
             trained = train_tables(ids.encoded, ids.vocabulary, config, options, role, checkpointer, state)
             if not role.is_chief:
                 logger.info("%s done; the chief writes the vectors", role.describe())
+                if not options.keep_work:
+                    _remove_work(paths, checkpointer)
                 return _result(None, None, ids, config, started, trained, None, state)
             phase = "writing the vectors"
             vectors_path, vocabulary_path, report = export(output, binary, ids.vocabulary, trained, options, collapse_advice(config))
@@ -146,7 +148,7 @@ def train(
             raise
         checkpointer.remove()
         if not options.keep_work:
-            shutil.rmtree(paths.work, ignore_errors=True)
+            _remove_work(paths, checkpointer)
     return _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state)
 
 
@@ -210,6 +212,9 @@ def _interrupted(interrupt: BaseException, phase: str, checkpointer: Checkpointe
 def _remove_work(paths: RunPaths, checkpointer: Checkpointer) -> None:
     checkpointer.remove()
     shutil.rmtree(paths.work, ignore_errors=True)
+    if paths.work.name.startswith("shard-"):  # the last worker to finish removes the shards' folder
+        with contextlib.suppress(OSError):
+            paths.work.parent.rmdir()
 
 
 def _what(phase: str) -> str:

@@ -73,6 +73,10 @@ def train_tables(
 ) -> Trained:
     import keras
 
+    if options.strategy in ("multi-worker", "parameter-server"):
+        from ..distributed.strategies import cluster_strategy
+
+        cluster_strategy(options)  # before any other TensorFlow op: the cluster runtime must start first
     _configure_threads(options.threads)
     keras.utils.set_random_seed(config.seed)
     shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
