@@ -18,6 +18,8 @@ The message is the whole story: what happened, and how to go on.
 
 from __future__ import annotations
 
+import contextlib
+
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
@@ -87,16 +89,20 @@ class TrainingInterrupted(RunFailure):
         self.exit_status = 143 if signal_name == "SIGTERM" else 130
 
 
-def write_failure(error: OSError, what: str) -> RunFailure:
-    """A RunFailure for an OSError met while writing `what`: names the path and the cause."""
-    target = error.filename or what
+def write_failure(error: OSError, what: str, where=None) -> RunFailure:
+    """A RunFailure for an OSError met while writing `what` in `where`: names the path, the cause and the space left."""
+    import errno
+    import shutil
+
+    target = error.filename or where or what
     reason = error.strerror or str(error)
     hint = ""
-    if error.errno is not None:
-        import errno
-
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            hint = "; free some space there (or choose another place with -o / --work-dir) and run again"
-        elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            hint = "; choose a place you can write to"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) or (error.errno is None and "written" in reason):
+        free = ""
+        with contextlib.suppress(OSError, TypeError):
+            free = f" ({shutil.disk_usage(where or target).free:,} bytes free there)"
+        reason = f"{reason}: no space left on the device{free}" if error.errno is None else reason + free
+        hint = "; free some space (or choose another place with -o / --work-dir) and run again"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "; choose a place you can write to"
     return RunFailure(f"cannot write {what} ({target}): {reason}{hint}")

@@ -61,7 +61,7 @@ def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> No
         free = shutil.disk_usage(directory).free
     except OSError:
         return  # cannot tell; the write itself will say
-    if free < needed * 1.05 + (1 << 20):
+    if free < needed * 1.05 + (64 << 10):
         raise RunFailure(
             f"not enough free space for {what} in {directory}: {_size(needed)} needed, {_size(free)} free; "
             "free some space (or choose another place) and run again"

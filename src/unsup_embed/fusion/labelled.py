@@ -166,4 +166,9 @@ def _lines(path: Path) -> list[str]:
     except UnicodeDecodeError:
         logger.warning("%s is not UTF-8; reading it as Latin-1", path)
         text = data.decode("latin-1")
-    return text.splitlines()
+    # Lines end at \n (and \r\n) only: str.splitlines() would also cut at U+2028 and other
+    # Unicode separators that can stand inside a text, and shift every later line number.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]

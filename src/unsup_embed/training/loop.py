@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ClusterFailure, TrainingDiverged, TrainingInterrupted
+from ..distributed.cluster import cluster_failure
+from ..errors import TrainingDiverged, TrainingInterrupted
 from .callbacks import CheckpointAndStop, TrainingProgress, stop_requests
 from .checkpoint import Checkpointer, TrainingPosition
 
@@ -130,11 +131,7 @@ def fit(
                 checkpoints.epoch_completed(epoch)
                 checkpoints.save()
     except cluster_errors as error:
-        first_line = (str(error).strip().splitlines() or [""])[0][:200]
-        raise ClusterFailure(
-            f"a task of the cluster failed or stopped answering ({error.__class__.__name__}: {first_line}); "
-            f"{checkpointer.kept()}. Restart every task and run the same commands with --resume"
-        ) from None
+        raise cluster_failure(error, checkpointer.kept()) from None
     if checkpoints.diverged_at is not None:
         last = checkpoints.diverged_at
         kept = f"the last good checkpoint is kept in {checkpointer.directory}/" if checkpointer.exists() else "no checkpoint had been saved yet"

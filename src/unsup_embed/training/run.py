@@ -140,11 +140,11 @@ def train(
             vectors_path, vocabulary_path, report = export(output, binary, ids.vocabulary, trained, options, collapse_advice(config))
         except (KeyboardInterrupt, _Terminated) as interrupt:
             raise _interrupted(interrupt, phase, checkpointer, paths, state) from None
-        except OSError as error:
-            raise write_failure(error, _what(phase)) from None
-        except BaseException:
+        except BaseException as error:
             if state is None and not checkpointer.exists():  # nothing trained yet: leave nothing behind
                 _remove_work(paths, checkpointer)
+            if isinstance(error, OSError):
+                raise write_failure(error, *_what(phase, paths)) from None
             raise
         checkpointer.remove()
         if not options.keep_work:
@@ -217,6 +217,11 @@ def _remove_work(paths: RunPaths, checkpointer: Checkpointer) -> None:
             paths.work.parent.rmdir()
 
 
-def _what(phase: str) -> str:
-    return {"reading the corpus": "the encoded corpus", "training": "a checkpoint", "writing the vectors": "the vectors"}[phase]
+def _what(phase: str, paths: RunPaths) -> tuple[str, Path]:
+    """What the run was writing in `phase`, and where."""
+    return {
+        "reading the corpus": ("the encoded corpus", paths.work),
+        "training": ("a checkpoint", paths.checkpoint),
+        "writing the vectors": ("the vectors", paths.output),
+    }[phase]
 

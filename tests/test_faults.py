@@ -1,0 +1,185 @@
+"""Faults around a run: nothing the user owns is overwritten, nothing a retry can fix is lost, every failure is one line.
+
+Each case is listed in docs/reliability.md with its outcome.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from gensim.models import KeyedVectors
+
+from unsup_embed.cli import train_main
+from unsup_embed.training import run as run_module
+
+FAST = ["--epochs", "1", "--dim", "8", "--quiet"]
+
+
+def run_cli(arguments, capsys):
+    code = train_main([str(a) for a in arguments])
+    return code, capsys.readouterr().err.strip()
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if not line.startswith("WARNING")]
+
+
+@pytest.fixture
+def small_corpus(tmp_path, toy_corpus):
+    path = tmp_path / "corpus.txt"
+    path.write_text("".join(toy_corpus.read_text().splitlines(keepends=True)[:3000]))
+    return path
+
+
+def test_the_corpus_is_never_the_output_even_with_force(small_corpus, capsys):
+    before = small_corpus.read_bytes()
+    code, err = run_cli([small_corpus, "-o", small_corpus, "--force", *FAST], capsys)
+    assert code == 2 and "is the corpus itself" in err and len(error_lines(err)) == 1
+    assert small_corpus.read_bytes() == before
+
+
+def test_a_file_of_the_corpus_folder_is_never_the_output(tmp_path, small_corpus, capsys):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    shutil.copy(small_corpus, folder / "a.txt")
+    before = (folder / "a.txt").read_bytes()
+    code, err = run_cli([folder, "-o", folder / "a.txt", "--format", "text", "--force", *FAST], capsys)
+    assert code == 2 and "is a file of the corpus folder" in err
+    assert (folder / "a.txt").read_bytes() == before
+
+
+def test_a_run_with_its_output_inside_the_corpus_folder_can_be_resumed(tmp_path, small_corpus, capsys, monkeypatch):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    shutil.copy(small_corpus, folder / "a.txt")
+    output = folder / "v.bin"
+    with monkeypatch.context() as patch:  # stopped once its checkpoint, lock and work files lie in the folder
+        patch.setattr(run_module, "export", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+        code, err = run_cli([folder, "-o", output, *FAST], capsys)
+    assert code == 130 and (folder / "v.bin.ckpt").is_dir()
+    code, err = run_cli([folder, "-o", output, *FAST, "--resume"], capsys)
+    assert code == 0, err  # the run's own files are not part of the corpus, nor of its fingerprint
+    assert output.exists()
+
+
+def test_one_token_per_line_is_refused_with_its_reason(tmp_path, capsys):
+    corpus = tmp_path / "conll.txt"
+    corpus.write_text("".join(f"word{i % 50}\n" for i in range(5000)))
+    code, err = run_cli([corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 2 and "two or more in-vocabulary words" in err and "CoNLL" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["conll.txt"]
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--alpha", "nan"], "--alpha must be a finite number"),
+        (["--min-alpha", "-0.1"], "--min-alpha must be between 0 and --alpha"),
+        (["--min-alpha", "0.5"], "--min-alpha must be between 0 and --alpha"),
+        (["--dim", "100000000"], "more than the"),
+    ],
+)
+def test_impossible_options_are_one_line_and_leave_nothing(arguments, message, tmp_path, small_corpus, capsys):
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, *arguments], capsys)
+    assert code == 2 and message in err and len(error_lines(err)) == 1 and "Traceback" not in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+def test_tensorboard_naming_a_file_is_refused_before_reading(tmp_path, small_corpus, capsys, monkeypatch):
+    board = tmp_path / "board"
+    board.write_text("not a directory")
+    monkeypatch.setattr(run_module, "corpus_ids", lambda *a, **k: pytest.fail("the corpus was read"))
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, "--tensorboard", board], capsys)
+    assert code == 2 and "--tensorboard" in err and "is a file" in err
+
+
+def test_a_second_run_on_the_same_output_is_told_who_holds_it(tmp_path, small_corpus, capsys, caplog):
+    output = tmp_path / "v.bin"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        output.with_name("v.bin.lock").write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
+        code, err = run_cli([small_corpus, "-o", output, *FAST], capsys)
+        assert code == 1 and f"process {holder.pid}" in err and len(error_lines(err)) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    # Its process is gone now: the lock is stale and is taken over.
+    code, err = run_cli([small_corpus, "-o", output, *FAST], capsys)
+    assert code == 0 and "taking over the lock" in caplog.text
+    assert not output.with_name("v.bin.lock").exists()
+
+
+def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_path, small_corpus, capsys, monkeypatch):
+    def interrupted_export(*arguments, **keywords):
+        raise KeyboardInterrupt
+
+    output = tmp_path / "v.bin"
+    with monkeypatch.context() as patch:
+        patch.setattr(run_module, "export", interrupted_export)
+        code, err = run_cli([small_corpus, "-o", output, *FAST], capsys)
+    assert code == 130
+    assert "while writing the vectors" in err and "training had finished" in err and "--resume" in err
+    assert (tmp_path / "v.bin.ckpt" / "state.json").exists() and not output.exists()
+    # The resumed run writes the vectors without training again.
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)
+    assert code == 0 and KeyedVectors.load_word2vec_format(str(output), binary=True).vector_size == 8
+    assert not (tmp_path / "v.bin.ckpt").exists()
+
+
+def test_ctrl_c_while_reading_leaves_nothing(tmp_path, small_corpus, capsys, monkeypatch):
+    def interrupted_reading(*arguments, **keywords):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "corpus_ids", interrupted_reading)
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 130 and "while reading the corpus" in err and "nothing was written" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+@contextlib.contextmanager
+def small_filesystem(path, size: str):
+    """A tmpfs of `size` mounted at `path`; skips the test where mounting is not allowed."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def test_a_full_disk_while_encoding_is_one_line_naming_the_path(tmp_path, small_corpus, capsys):
+    with small_filesystem(tmp_path / "full", "64k") as full:
+        code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, "--work-dir", full], capsys)
+        assert code == 1 and "no space left" in err.lower() and str(full) in err and len(error_lines(err)) == 1
+        assert list(full.iterdir()) == []  # the half-written encoded corpus is removed
+    assert not (tmp_path / "v.bin").exists()
+
+
+def test_a_full_disk_for_a_checkpoint_is_refused_before_writing(tmp_path, small_corpus, capsys):
+    with small_filesystem(tmp_path / "full", "160k") as full:
+        output = full / "v.bin"
+        code, err = run_cli([small_corpus, "-o", output, *FAST, "--dim", "100", "--work-dir", tmp_path / "work"], capsys)
+        assert code == 1 and "not enough free space for a checkpoint" in err and len(error_lines(err)) == 1
+        assert not output.exists()
+
+
+def test_a_full_disk_while_exporting_keeps_the_training_for_resume(tmp_path, small_corpus, capsys):
+    with small_filesystem(tmp_path / "full", "1200k") as full:
+        output = full / "v.txt"
+        arguments = [small_corpus, "-o", output, "--epochs", "1", "--dim", "200", "--quiet", "--work-dir", tmp_path / "work"]
+        code, err = run_cli(arguments, capsys)
+        assert code == 1 and "cannot write the vectors" in err and "no space left" in err.lower()
+        assert (full / "v.txt.ckpt" / "state.json").exists() and not output.exists()
+        assert not [path for path in full.iterdir() if ".partial" in path.name]  # no half-written file
+        subprocess.run(["mount", "-o", "remount,size=8m", str(full)], check=True)
+        code, err = run_cli([*arguments, "--resume"], capsys)
+        assert code == 0, err
+        assert KeyedVectors.load_word2vec_format(str(output)).vector_size == 200
