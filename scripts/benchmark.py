@@ -1,19 +1,57 @@
 #!/usr/bin/env python3
-"""unsup-embed against gensim Word2Vec on one corpus, in one run, as a table.
+"""unsup-embed against gensim Word2Vec and fastText on one corpus, in one run, as a table.
 
-Both tools train skip-gram with the same settings (dim 100, window 5,
-negative 5, sample 1e-3, min_count 5, the same epochs; gensim with
---workers threads), one after the other, each in its own child process. For
-each: end-to-end wall time (corpus file in, word2vec binary file out), words/s
-(in-vocabulary corpus tokens x epochs / wall time), the child's peak RSS, and
-the evaluation figures of its output (`unsup_embed.evaluate`: Google analogies
-restricted to the 30,000 most frequent words, WordSim-353, SimLex-999). The
-table, with the date, machine and versions, is printed and appended to
-docs/benchmarks.md.
+All three tools train with the same settings (dim 100, window 5, negative 5,
+sample 1e-3, min_count 5 or --min-count, alpha 0.025 or --alpha, the same
+epochs and --architecture), one after the other, each in its own child
+process:
 
-    python scripts/benchmark.py                         # text8like, 5 epochs
+  unsup-embed  `python -m unsup_embed train CORPUS -o unsup-embed.bin ...`
+               (plus the flags in --unsup-args); word2vec binary out.
+  gensim       `gensim.models.Word2Vec` (sg=1 or 0, workers=--threads);
+               word2vec binary out.
+  fastText     fastText 0.9.2 through the `fasttext` Python package,
+               `fasttext.train_unsupervised(model=skipgram|cbow, lr=alpha,
+               thread=--threads, minn=0, maxn=0, ...)`: plain word vectors,
+               no character n-grams. The child then writes the word vectors
+               as word2vec text (`count dim` header, then one `word v1 ... vd`
+               line per word in `model.get_words()` order, 5 decimals,
+               laid out with NumPy), so its wall time is also corpus in ->
+               vectors file out. The write time is reported under the
+               table.
+
+For each tool: end-to-end wall time of the child (interpreter start, corpus
+file in, vectors file out), words/s (the tool's own count of in-vocabulary
+corpus tokens x epochs / wall time; unsup-embed's from <output>.vocab.tsv,
+gensim's from the model's counts, fastText's from
+`model.get_words(include_freq=True)`), the child's peak RSS (os.wait4), and
+the evaluation figures of its output (`unsup_embed.evaluate`: Google
+analogies restricted to the 30,000 most frequent words, WordSim-353,
+SimLex-999). A tool that fails shows as "failed" with the first line of its
+error; the others still run. The table, with the date, machine, versions,
+exact command and settings, is printed and appended to docs/benchmarks.md
+(--report FILE elsewhere, --no-report to print only).
+
+    python scripts/benchmark.py                         # text8like, 5 epochs, all three tools
     python scripts/benchmark.py --epochs 1 --max-words 2000000
-    python scripts/benchmark.py --only unsup-embed --repeat 4 --epochs 1   # memory on a 4x corpus
+    python scripts/benchmark.py --architecture cbow --alpha 0.05
+    python scripts/benchmark.py --tools gensim,fasttext --threads 4
+    python scripts/benchmark.py --tools unsup-embed --repeat 4 --epochs 1   # memory on a 4x corpus
+    python scripts/benchmark.py --unsup-args "--threads 2 --batch-size 4096"
+    python scripts/benchmark.py --unsup-args=--keep-work                   # one flag alone: with "="
+    python scripts/benchmark.py --corpus /tmp/zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
+
+--threads sets gensim's workers and fastText's thread; unsup-embed keeps its
+own --threads default (0: TensorFlow uses every core) unless --unsup-args
+sets it.
+
+--subwords (for the subword model, not there yet in unsup-embed): fastText
+trains with character n-grams (minn 3, maxn 6, its default 2,000,000
+buckets) and its word vectors include them; unsup-embed gets `--subwords`
+and writes a fastText model `unsup-embed.bin` with word vectors
+`unsup-embed.vec` beside it (the .vec is evaluated when load_vectors cannot
+read the .bin); gensim is skipped, since gensim Word2Vec has no subwords.
+Until unsup-embed has the flag, its column reads "failed".
 
 The corpus is prepared (unzipped, cut to --max-words, repeated --repeat
 times) before any clock starts.
@@ -24,8 +62,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -36,38 +77,82 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "text8like.zip"
-SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5}
-TOOLS = ("unsup-embed", "gensim")
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "min_count": 5, "alpha": 0.025}
+TOOLS = ("unsup-embed", "gensim", "fasttext")
+NAMES = {"unsup-embed": "unsup-embed", "gensim": "gensim", "fasttext": "fastText"}
+SUBWORDS = {"minn": 3, "maxn": 6}  # fastText's defaults for its subword model
+QUALITY = ("analogy", "semantic", "syntactic", "wordsim353", "simlex999")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="text file, directory, or .zip of one text file")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="text file, or .zip of one text file (default: text8like.zip)")
+    parser.add_argument("--epochs", type=int, default=5, help="passes over the corpus, every tool (default: %(default)s)")
     parser.add_argument("--max-words", type=int, default=None, help="use only the first N words of the corpus")
     parser.add_argument("--repeat", type=int, default=1, help="concatenate the corpus N times (memory scaling)")
-    parser.add_argument("--workers", type=int, default=2, help="gensim worker threads")
-    parser.add_argument("--only", choices=TOOLS, default=None, help="run one tool only")
+    parser.add_argument("--tools", type=parse_tools, default=list(TOOLS), help="comma list of unsup-embed, gensim, fasttext (default: all three)")
+    parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram", help="every tool (default: %(default)s)")
+    parser.add_argument("--alpha", type=float, default=SETTINGS["alpha"], help="initial learning rate, every tool (default: %(default)s)")
+    parser.add_argument("--min-count", type=int, default=SETTINGS["min_count"], help="every tool (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="gensim workers and fastText threads (default: %(default)s)")
+    parser.add_argument("--unsup-args", default="", metavar="STRING", help='extra flags for `unsup_embed train`, e.g. "--threads 2" (split with shlex; a single flag as --unsup-args=--flag)')
+    parser.add_argument("--subwords", action="store_true", help="subword vectors: fastText minn 3 maxn 6, unsup-embed --subwords, gensim skipped")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown file the table is appended to")
     parser.add_argument("--no-report", action="store_true", help="print only")
-    parser.add_argument("--gensim-child", nargs=3, metavar=("CORPUS", "OUTPUT", "EPOCHS"), help=argparse.SUPPRESS)
+    # Older spellings, kept so earlier commands in docs/benchmarks.md still run.
+    parser.add_argument("--only", choices=TOOLS, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, dest="threads", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("TOOL", "CORPUS", "OUTPUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.gensim_child:
-        return gensim_child(*arguments.gensim_child, workers=arguments.workers)
+    if arguments.only:
+        arguments.tools = [arguments.only]
+    if arguments.child:
+        tool, corpus, output = arguments.child
+        return {"gensim": gensim_child, "fasttext": fasttext_child}[tool](corpus, output, arguments)
     if not arguments.corpus.exists():
         print(f"benchmark: corpus {arguments.corpus} does not exist; pass --corpus", file=sys.stderr)
         return 2
+    try:
+        shlex.split(arguments.unsup_args)
+    except ValueError as error:
+        parser.error(f"--unsup-args: {error}")
 
+    notes = []
+    tools = list(arguments.tools)
+    if arguments.subwords and "gensim" in tools:
+        tools.remove("gensim")
+        notes.append("gensim skipped: gensim Word2Vec has no subword (character n-gram) vectors.")
+    if not tools:
+        print("benchmark: no tool left to run (gensim has no subwords)", file=sys.stderr)
+        return 2
     work = Path(tempfile.mkdtemp(prefix="unsup-embed-bench-"))
     try:
         corpus = prepare_corpus(arguments.corpus, work, arguments.max_words, arguments.repeat)
-        tools = [arguments.only] if arguments.only else list(TOOLS)
-        results = {tool: run_tool(tool, corpus, work, arguments.epochs, arguments.workers) for tool in tools}
+        results = {}
+        for tool in tools:
+            try:
+                results[tool] = run_tool(tool, corpus, work, arguments)
+            except ToolFailed as failure:
+                print(f"benchmark: {NAMES[tool]} failed: {failure}", file=sys.stderr, flush=True)
+                results[tool] = {"failed": str(failure)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = format_table(results, arguments)
+    table = format_table(results, arguments, notes)
     publish(table, None if arguments.no_report else arguments.report)
     return 0
+
+
+def parse_tools(text: str) -> list[str]:
+    """'gensim,fastText' -> ['gensim', 'fasttext'], in the order the tools run (unsup-embed, gensim, fastText)."""
+    names = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = names - set(TOOLS)
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected a comma list of {', '.join(TOOLS)}, got {text!r}")
+    return [tool for tool in TOOLS if tool in names]
+
+
+class ToolFailed(Exception):
+    """A tool's child exited with an error, or its output could not be read; the message is one line."""
 
 
 def publish(table: str, report: Path | None) -> None:
@@ -88,7 +173,7 @@ def prepare_corpus(source: Path, work: Path, max_words: int | None, repeat: int)
             archive.extract(member, work / "unzipped")
             source = work / "unzipped" / member
     if source.is_dir():
-        raise SystemExit("benchmark: give a single corpus file (or a .zip of one): gensim's reader here takes one file")
+        raise SystemExit("benchmark: give a single corpus file (or a .zip of one): gensim's and fastText's readers here take one file")
     if max_words is not None:
         cut = work / "cut.txt"
         with open(source, encoding="utf-8", errors="replace") as reader, open(cut, "w", encoding="utf-8") as writer:
@@ -114,52 +199,126 @@ def prepare_corpus(source: Path, work: Path, max_words: int | None, repeat: int)
     return source
 
 
-def run_tool(tool: str, corpus: Path, work: Path, epochs: int, workers: int) -> dict:
-    output = work / f"{tool}.bin"
+def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
+    """The child's command line: the unsup-embed CLI, or this script in --child mode for gensim and fastText."""
     if tool == "unsup-embed":
         command = [
-            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(epochs), "--quiet",
+            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(arguments.epochs), "--quiet",
             "--dim", str(SETTINGS["dim"]), "--window", str(SETTINGS["window"]), "--negative", str(SETTINGS["negative"]),
-            "--sample", str(SETTINGS["sample"]), "--min-count", str(SETTINGS["min_count"]),
+            "--sample", str(SETTINGS["sample"]), "--min-count", str(arguments.min_count), "--alpha", str(arguments.alpha),
+            "--architecture", arguments.architecture,
         ]  # fmt: skip
-    else:
-        command = [sys.executable, __file__, "--gensim-child", str(corpus), str(output), str(epochs), "--workers", str(workers)]
-    print(f"running {tool}: {' '.join(Path(part).name if os.sep in part else part for part in command)}", flush=True)
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    stdout = child.stdout.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark: {tool} failed (exit {os.waitstatus_to_exitcode(status)}):\n{stdout}")
-    tokens = in_vocabulary_tokens(tool, output, stdout)
-    from unsup_embed.evaluate import evaluate, load_vectors
+        if arguments.subwords:
+            command.append("--subwords")
+        return command + shlex.split(arguments.unsup_args)
+    command = [
+        sys.executable, __file__, "--child", tool, str(corpus), str(output), "--epochs", str(arguments.epochs),
+        "--architecture", arguments.architecture, "--alpha", str(arguments.alpha), "--min-count", str(arguments.min_count),
+        "--threads", str(arguments.threads),
+    ]  # fmt: skip
+    return command + (["--subwords"] if arguments.subwords else [])
 
-    evaluation = evaluate(load_vectors(output, binary=True), name=tool)
+
+def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
+    """Train one tool in a child process, time it, evaluate its vectors; ToolFailed if it does not get that far."""
+    output = work / (f"{tool}.vec" if tool == "fasttext" else f"{tool}.bin")
+    command = tool_command(tool, corpus, output, arguments)
+    shown = " ".join(Path(part).name if os.sep in part else shlex.quote(part) for part in command)
+    print(f"running {NAMES[tool]}: {shown}", flush=True)
+    stdout_path, stderr_path = work / f"{tool}.stdout", work / f"{tool}.stderr"
+    with open(stdout_path, "w") as stdout, open(stderr_path, "w") as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
+    stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
+    if child.returncode < 0:
+        killed = f"killed by signal {-child.returncode}" + (" (SIGKILL: out of memory?)" if child.returncode == -9 else "")
+        raise ToolFailed(f"{killed}; {first_error_line(stderr or stdout)}" if (stderr or stdout).strip() else killed)
+    if child.returncode != 0:
+        raise ToolFailed(f"{first_error_line(stderr or stdout)} (exit {child.returncode})")
+    try:
+        tokens, extra = in_vocabulary_tokens(tool, output, stdout)
+    except (OSError, ValueError, IndexError, KeyError) as error:
+        raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
+    vectors = load_output(tool, output)
+    from unsup_embed.evaluate import evaluate
+
+    try:
+        evaluation = evaluate(vectors, name=NAMES[tool])
+    except Exception as error:  # noqa: BLE001 - reported in the table like any other failure
+        raise ToolFailed(f"evaluation: {error.__class__.__name__}: {first_error_line(str(error))}") from None
     return {
         "wall": wall,
         "tokens": tokens,
-        "words_per_second": tokens * epochs / wall,
+        "words_per_second": tokens * arguments.epochs / wall,
         "peak_rss_mib": usage.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
-        "analogy": evaluation.analogy.accuracy,
+        "analogy": evaluation.analogy.accuracy if evaluation.analogy.evaluated else None,  # no question asked: "—"
         "semantic": evaluation.analogy.semantic,
         "syntactic": evaluation.analogy.syntactic,
         "analogy_oov": evaluation.analogy.out_of_vocabulary,
         "wordsim353": evaluation.pairs[0].spearman,
         "simlex999": evaluation.pairs[1].spearman,
+        **extra,
     }
 
 
-def in_vocabulary_tokens(tool: str, output: Path, stdout: str) -> int:
-    if tool == "gensim":
-        return json.loads(stdout.strip().splitlines()[-1])["tokens"]
+def load_output(tool: str, output: Path):
+    """The tool's vectors; for unsup-embed --subwords, the .vec beside a .bin that load_vectors cannot read."""
+    from unsup_embed.vectors import load_vectors
+
+    try:
+        return load_vectors(output)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is this tool's failure, not the script's
+        beside = output.with_suffix(".vec")
+        if tool == "unsup-embed" and beside != output and beside.exists():
+            try:
+                return load_vectors(beside)
+            except Exception as second:  # noqa: BLE001
+                raise ToolFailed(f"cannot read {beside.name}: {first_error_line(str(second))}") from None
+        raise ToolFailed(f"cannot read {output.name}: {first_error_line(str(error))}") from None
+
+
+def first_error_line(text: str) -> str:
+    """The line that says what went wrong: a CLI's 'error:' line, a traceback's last line, else the first line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "no error message"
+    for line in lines:
+        if ": error:" in line:
+            return line
+    if any(line.startswith("Traceback") for line in lines):
+        return lines[-1]
+    for line in lines:
+        if re.search(r"error|exception|killed", line, re.IGNORECASE):
+            return line
+    return lines[0]
+
+
+def in_vocabulary_tokens(tool: str, output: Path, stdout: str) -> tuple[int, dict]:
+    """The tool's own count of corpus tokens in its vocabulary, and any extra figures its child reported."""
+    if tool != "unsup-embed":
+        report = json.loads(stdout.strip().splitlines()[-1])
+        return int(report.pop("tokens")), report
     vocabulary = output.with_name(output.name + ".vocab.tsv")
+    if not vocabulary.exists():  # fall back on the CLI's summary line
+        found = re.search(r"trained on ([\d,]+) in-vocabulary tokens", stdout)
+        if found is None:
+            raise ValueError(f"neither {vocabulary.name} nor a summary line to count the tokens from")
+        return int(found.group(1).replace(",", "")), {}
+    total = 0
     with open(vocabulary, encoding="utf-8") as stream:
-        return sum(int(line.rsplit("\t", 1)[1]) for line in stream)
+        for line in stream:
+            count = line.rstrip("\n").rsplit("\t", 1)[-1]
+            if count.isdigit():
+                total += int(count)
+    return total, {}
 
 
-def gensim_child(corpus: str, output: str, epochs: str, workers: int) -> int:
-    """Train gensim Word2Vec as the reference figures were measured, save word2vec binary."""
+def gensim_child(corpus: str, output: str, arguments) -> int:
+    """Train gensim Word2Vec with the shared settings, save word2vec binary; print its in-vocabulary tokens."""
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence, Text8Corpus
 
@@ -168,49 +327,122 @@ def gensim_child(corpus: str, output: str, epochs: str, workers: int) -> int:
     sentences = Text8Corpus(corpus) if one_long_line else LineSentence(corpus)
     model = Word2Vec(
         sentences,
-        sg=1,
+        sg=1 if arguments.architecture == "skipgram" else 0,
         vector_size=SETTINGS["dim"],
         window=SETTINGS["window"],
         negative=SETTINGS["negative"],
         sample=SETTINGS["sample"],
-        min_count=SETTINGS["min_count"],
-        epochs=int(epochs),
-        workers=workers,
+        min_count=arguments.min_count,
+        alpha=arguments.alpha,
+        epochs=arguments.epochs,
+        workers=arguments.threads,
     )
+    started = time.perf_counter()
     model.wv.save_word2vec_format(output, binary=True)
+    write_seconds = time.perf_counter() - started
     tokens = sum(model.wv.get_vecattr(word, "count") for word in model.wv.index_to_key)
-    print(json.dumps({"tokens": int(tokens)}))
+    print(json.dumps({"tokens": int(tokens), "write_seconds": write_seconds}))
     return 0
 
 
-def format_table(results: dict, arguments) -> str:
-    import gensim
+def fasttext_child(corpus: str, output: str, arguments) -> int:
+    """Train fastText, write its word vectors as word2vec text; print its in-vocabulary tokens and the write time."""
+    import fasttext
+
+    subwords = SUBWORDS if arguments.subwords else {"minn": 0, "maxn": 0}
+    model = fasttext.train_unsupervised(
+        input=corpus,
+        model=arguments.architecture,
+        dim=SETTINGS["dim"],
+        ws=SETTINGS["window"],
+        neg=SETTINGS["negative"],
+        t=SETTINGS["sample"],
+        minCount=arguments.min_count,
+        epoch=arguments.epochs,
+        thread=arguments.threads,
+        lr=arguments.alpha,
+        verbose=0,
+        **subwords,
+    )  # with maxn 0 (and wordNgrams 1) the package sets bucket 0, as the fastText CLI does: no n-gram rows
+    started = time.perf_counter()
+    words, counts = model.get_words(include_freq=True)
+    if arguments.subwords:
+        matrix = [model.get_word_vector(word) for word in words]  # the word's row plus its n-grams', averaged
+    else:
+        matrix = model.get_input_matrix()[: len(words)]  # row i is word i, and its whole vector with no n-grams
+    write_word2vec_text(output, words, matrix, SETTINGS["dim"])
+    write_seconds = time.perf_counter() - started
+    end_of_line = int(counts[words.index("</s>")]) if "</s>" in words else 0  # fastText's token for each line end
+    print(json.dumps({"tokens": int(sum(int(count) for count in counts)), "write_seconds": write_seconds, "end_of_line": end_of_line}))
+    return 0
+
+
+def write_word2vec_text(path: str, words, matrix, dim: int, block: int = 16384) -> None:
+    """`count dim` header, then `word v1 ... vd` lines with 5 decimals, laid out by NumPy block by block.
+
+    "%.5f" in Python takes ~30 s per million words of dim 100 (a cost of this script,
+    not of fastText); as below, ~5 s.
+    """
     import numpy
 
-    try:
-        import tensorflow
-        import keras
+    with open(path, "wb") as stream:
+        stream.write(f"{len(words)} {dim}\n".encode())
+        for start in range(0, len(words), block):
+            rows = numpy.asarray(matrix[start : start + block], dtype=numpy.float64).reshape(-1, dim)
+            stream.write(format_rows([word.encode("utf-8", "surrogateescape") for word in words[start : start + block]], rows))
 
-        tf_versions = f"TensorFlow {tensorflow.__version__}, Keras {keras.__version__}"
-    except ImportError:
-        tf_versions = "TensorFlow not installed"
-    from unsup_embed import __version__
 
-    corpus = arguments.corpus.name + (f", first {arguments.max_words:,} words" if arguments.max_words else "")
-    corpus += f", repeated {arguments.repeat}x" if arguments.repeat > 1 else ""
-    lines = [
-        f"### {datetime.datetime.now():%Y-%m-%d %H:%M} — {corpus}, {arguments.epochs} epoch(s)",
-        "",
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, {platform.system()} {platform.machine()}. "
-        f"Python {platform.python_version()}, unsup-embed {__version__}, {tf_versions}, "
-        f"gensim {gensim.__version__} (workers={arguments.workers}), NumPy {numpy.__version__}.",
-        "",
-        f"Command: `python scripts/benchmark.py {' '.join(sys.argv[1:])}`".replace("python scripts/benchmark.py `", "python scripts/benchmark.py`"),
-        "",
-    ]
+def format_rows(words: list[bytes], rows) -> bytes:
+    """What b"".join(word + (" %.5f" * dim % row).encode() + b"\n") gives (but "0.00000" for -0.00000).
+
+    Every number gets a fixed-width slot of characters (space, sign, integer
+    digits, point, 5 decimals), every word one of the longest word's width; a
+    mask of the characters that are really there (no "+" sign, no leading zeros,
+    no padding) then packs the lines row by row into one buffer.
+    """
+    import numpy
+
+    if not numpy.isfinite(rows).all():
+        raise ValueError("the vectors hold NaN or infinite values")
+    count, dim = rows.shape
+    scaled = numpy.rint(rows * 1e5).astype(numpy.int64)
+    negative = scaled < 0
+    numpy.abs(scaled, out=scaled)
+    integer, fraction = numpy.divmod(scaled, 100_000)
+    digits = len(str(int(integer.max(initial=0))))
+    width = 1 + 1 + digits + 1 + 5
+    chars = numpy.empty((count, dim, width), dtype=numpy.uint8)
+    keep = numpy.ones((count, dim, width), dtype=bool)
+    chars[:, :, 0] = ord(" ")
+    chars[:, :, 1] = ord("-")
+    keep[:, :, 1] = negative
+    for position in range(digits - 1, -1, -1):  # units first
+        integer, digit = numpy.divmod(integer, 10)
+        chars[:, :, 2 + position] = digit + ord("0")
+    shown = numpy.zeros((count, dim), dtype=bool)  # no leading zeros; the units digit always shows
+    for position in range(digits - 1):
+        shown |= chars[:, :, 2 + position] != ord("0")
+        keep[:, :, 2 + position] = shown
+    chars[:, :, 2 + digits] = ord(".")
+    for position in range(4, -1, -1):
+        fraction, digit = numpy.divmod(fraction, 10)
+        chars[:, :, 3 + digits + position] = digit + ord("0")
+    lengths = numpy.fromiter(map(len, words), dtype=numpy.int64, count=count)
+    word_keep = numpy.arange(int(lengths.max(initial=0))) < lengths[:, None]
+    word_chars = numpy.zeros(word_keep.shape, dtype=numpy.uint8)
+    word_chars[word_keep] = numpy.frombuffer(b"".join(words), dtype=numpy.uint8)
+    newline = numpy.full((count, 1), ord("\n"), dtype=numpy.uint8)
+    lines = numpy.concatenate([word_chars, chars.reshape(count, -1), newline], axis=1)
+    mask = numpy.concatenate([word_keep, keep.reshape(count, -1), numpy.ones((count, 1), dtype=bool)], axis=1)
+    return lines[mask].tobytes()
+
+
+def format_table(results: dict, arguments, notes: list[str]) -> str:
     tools = list(results)
-    header = "| figure | " + " | ".join(tools) + (" | unsup-embed / gensim |" if len(tools) == 2 else " |")
-    lines += [header, "|---" * (len(tools) + 1 + (len(tools) == 2)) + "|"]
+    lines = header_lines(arguments)
+    compared = [other for other in ("gensim", "fasttext") if ok(results, "unsup-embed") and ok(results, other)]
+    columns = [NAMES[tool] for tool in tools] + [f"unsup-embed / {NAMES[other]}" for other in compared]
+    lines += ["| figure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     rows = [
         ("wall time, corpus in to vectors out (s)", "wall", "{:.1f}"),
         ("in-vocabulary tokens", "tokens", "{:,}"),
@@ -223,20 +455,104 @@ def format_table(results: dict, arguments) -> str:
         ("WordSim-353 Spearman", "wordsim353", "{:.3f}"),
         ("SimLex-999 Spearman", "simlex999", "{:.3f}"),
     ]
-    for label, key, fmt in rows:
-        cells = [fmt.format(results[tool][key]) for tool in tools]
-        if len(tools) == 2:
-            ours, theirs = results["unsup-embed"][key], results["gensim"][key]
-            if key in ("analogy", "semantic", "syntactic", "wordsim353", "simlex999"):
-                cells.append(f"{ours - theirs:+.3f}")
-            elif key in ("analogy_oov", "tokens"):
-                cells.append("")
+    for index, (label, key, fmt) in enumerate(rows):
+        cells = []
+        for tool in tools:
+            if "failed" in results[tool]:
+                cells.append("failed: " + results[tool]["failed"].replace("|", "\\|") if index == 0 else "failed")
             else:
-                cells.append(f"{ours / theirs:.2f}x")
+                cells.append(figure(results[tool][key], fmt))
+        for other in compared:
+            ours, theirs = results["unsup-embed"][key], results[other][key]
+            if not (number(ours) and number(theirs)) or key in ("analogy_oov", "tokens"):
+                cells.append("")
+            elif key in QUALITY:
+                cells.append(f"{ours - theirs:+.3f}".replace("-0.000", "+0.000"))
+            else:
+                cells.append(f"{ours / theirs:.2f}x" if theirs else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    if len(tools) == 2:
-        lines += ["", "Quality columns give the difference (unsup-embed − gensim); the others the ratio."]
+    lines += ["", settings_line(arguments, tools)]
+    if compared:
+        lines += ["", "Quality columns give the difference (unsup-embed − the other tool); the others the ratio."]
+    written = [
+        f"{results[tool]['write_seconds']:.1f} s of {NAMES[tool]}'s ({'binary' if tool == 'gensim' else 'text'})"
+        for tool in tools
+        if ok(results, tool) and "write_seconds" in results[tool]
+    ]
+    if written:
+        notes = [*notes, "Writing the vectors file took " + ", ".join(written) + " wall time."]
+    if ok(results, "fasttext") and results["fasttext"].get("end_of_line"):
+        notes = [*notes, f"fastText's tokens include {results['fasttext']['end_of_line']:,} of its end-of-line token `</s>`, which it trains on."]
+    if notes:
+        lines += [""] + [f"- {note}" for note in notes]
     return "\n".join(lines)
+
+
+def header_lines(arguments) -> list[str]:
+    """Date, corpus, machine, versions and the exact command."""
+    import gensim
+    import numpy
+
+    tensorflow, keras = package_version("tensorflow", "tensorflow-cpu"), package_version("keras")
+    tf_versions = f"TensorFlow {tensorflow}, Keras {keras}"  # from the package metadata: importing TensorFlow takes seconds
+    from unsup_embed import __version__
+
+    corpus = arguments.corpus.name + (f", first {arguments.max_words:,} words" if arguments.max_words else "")
+    corpus += f", repeated {arguments.repeat}x" if arguments.repeat > 1 else ""
+    command = " ".join(["python", "scripts/benchmark.py", *map(shlex.quote, sys.argv[1:])])
+    return [
+        f"### {datetime.datetime.now():%Y-%m-%d %H:%M} — {corpus}, {arguments.epochs} epoch(s), {arguments.architecture}",
+        "",
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, {platform.system()} {platform.machine()}. "
+        f"Python {platform.python_version()}, unsup-embed {__version__}, {tf_versions}, "
+        f"gensim {gensim.__version__}, fastText {package_version('fasttext-wheel', 'fasttext')} (Python package), NumPy {numpy.__version__}.",
+        "",
+        f"Command: `{command}`",
+        "",
+    ]
+
+
+def settings_line(arguments, tools: list[str]) -> str:
+    """The settings every tool shared, then what applies to each tool that ran."""
+    subwords = f"subwords (minn {SUBWORDS['minn']}, maxn {SUBWORDS['maxn']})" if arguments.subwords else "no subwords"
+    line = (
+        f"Settings: architecture {arguments.architecture}, alpha {arguments.alpha:g}, dim {SETTINGS['dim']}, window {SETTINGS['window']}, "
+        f"negative {SETTINGS['negative']}, sample {SETTINGS['sample']:g}, min_count {arguments.min_count}, {arguments.epochs} epoch(s), {subwords}"
+    )
+    per_tool = []
+    if "unsup-embed" in tools:
+        threads = "--threads as in --unsup-args" if "--threads" in arguments.unsup_args else "its default --threads (all cores)"
+        flags = " ".join(["--subwords"] * arguments.subwords + [arguments.unsup_args.strip()]).strip()
+        per_tool.append(f"unsup-embed {threads}" + (f", extra flags `{flags}`" if flags else ""))
+    if "gensim" in tools:
+        per_tool.append(f"gensim workers={arguments.threads}")
+    if "fasttext" in tools:
+        ngrams = f"minn={SUBWORDS['minn']} maxn={SUBWORDS['maxn']}" if arguments.subwords else "minn=0 maxn=0"
+        per_tool.append(f"fastText thread={arguments.threads} lr={arguments.alpha:g} {ngrams}")
+    return line + ("; " + "; ".join(per_tool) if per_tool else "") + "."
+
+
+def ok(results: dict, tool: str) -> bool:
+    return tool in results and "failed" not in results[tool]
+
+
+def number(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def figure(value, fmt: str) -> str:
+    return fmt.format(value) if number(value) else "—"
+
+
+def package_version(*names: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in names:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "not installed"
 
 
 def cpu_model() -> str:

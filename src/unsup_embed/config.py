@@ -136,9 +136,10 @@ class RunOptions:
     quiet: bool = False
     # Distribution (see docs/scaling.md); the cluster comes from TF_CONFIG.
     strategy: str = "default"
-    # Seconds a worker waits for its peers in one collective before giving
-    # up: a dead worker ends the run with an error instead of a hang.
-    peer_timeout: float = 300.0
+    # About how long a dead peer may go unnoticed: every worker's health
+    # check pings its peers a quarter of this apart, and ends the run with
+    # an error when one stops answering, instead of a hang.
+    peer_timeout: float = 120.0
 
     def validate(self) -> None:
         if self.output_format is not None:

@@ -55,7 +55,7 @@ _HELP = {
     "work_dir": "directory for the encoded corpus (default: beside the output)",
     "threads": "TensorFlow threads (0: as many as cores)",
     "strategy": "how training is distributed; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
-    "peer_timeout": "seconds a worker waits for a dead or stuck peer before the run fails",
+    "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }
 _CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES}
 

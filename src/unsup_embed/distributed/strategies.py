@@ -36,12 +36,19 @@ def _strategy(name: str, peer_timeout: float):
 
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
     if name == "multi-worker":
-        # The timeout bounds every collective, so a dead worker ends the
-        # others' wait with an error instead of a hang.
-        options = tf.distribute.experimental.CommunicationOptions(
-            implementation=tf.distribute.experimental.CommunicationImplementation.RING, timeout_seconds=peer_timeout
-        )
-        return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver, communication_options=options)
+        # No timeout on each collective: TensorFlow keeps a thread alive for
+        # the whole timeout of every collective it launches, so thousands of
+        # merges would pile up thousands of threads (the process then dies
+        # when it cannot start another). A dead peer is found instead by the
+        # strategy's own health check, which pings every peer in turn and
+        # aborts the collectives of the others when one stops answering.
+        options = tf.distribute.experimental.CommunicationOptions(implementation=tf.distribute.experimental.CommunicationImplementation.RING)
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver, communication_options=options)
+        extended = strategy.extended
+        if hasattr(extended, "_check_health_interval"):  # TensorFlow's defaults: every 30 s, 10 s per ping, 3 tries
+            extended._check_health_interval = max(1.0, peer_timeout / 4)
+            extended._check_health_timeout = max(1.0, peer_timeout / 4)
+        return strategy
     if name == "parameter-server":
         partitioner = tf.distribute.experimental.partitioners.FixedShardsPartitioner(cluster_role(name).ps_count)
         return tf.distribute.experimental.ParameterServerStrategy(resolver, variable_partitioner=partitioner)
@@ -65,6 +72,27 @@ def merge_counts(strategy, payload: bytes) -> list[bytes]:
         payloads.append(data[offset : offset + size].tobytes()[:length])
         offset += size
     return payloads
+
+
+def all_reduce_sum(strategy, value: np.ndarray) -> np.ndarray:
+    """`value` added up over every worker (the same shape on each)."""
+    import tensorflow as tf
+
+    return strategy.experimental_local_results(_summer(strategy, value.dtype.str, value.shape)(tf.constant(value)))[0].numpy()
+
+
+@functools.lru_cache(maxsize=None)
+def _summer(strategy, dtype: str, shape: tuple):
+    import tensorflow as tf
+
+    def sum_on_replica(tensor):
+        return tf.distribute.get_replica_context().all_reduce("sum", tf.identity(tensor))
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.dtypes.as_dtype(np.dtype(dtype)))])
+    def summed(tensor):
+        return strategy.run(sum_on_replica, args=(tensor,))
+
+    return summed
 
 
 def all_gather(strategy, *values: np.ndarray) -> list[np.ndarray]:

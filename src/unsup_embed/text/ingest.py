@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import time
 from collections import Counter, defaultdict
@@ -200,13 +201,18 @@ def _run_parts(jobs: list[_PartJob], total_bytes: int, progress: bool) -> list[_
             # One part at a time in this process, each reporting its bytes as it goes.
             return [_read_part(job, bar.update) for job in jobs]
     done = context.Value("q", 0)
-    with context.Pool(len(jobs), initializer=_set_counter, initargs=(done,)) as pool:
+    with context.Pool(len(jobs), initializer=_start_worker, initargs=(done,)) as pool:
         pending = pool.map_async(_read_part, jobs)
         with _bar(total_bytes, progress) as bar:
             while not pending.ready():
                 pending.wait(0.2)
                 bar.update(max(0, min(done.value, total_bytes) - bar.n))
-        return pending.get()
+        results = pending.get()
+        # Let the workers end by themselves: terminating them while one holds
+        # the pool's queue lock can leave another waiting for it forever.
+        pool.close()
+        pool.join()
+        return results
 
 
 def _bar(total_bytes: int, progress: bool):
@@ -230,9 +236,17 @@ def _process_context():
 _shared_counter = None
 
 
-def _set_counter(counter) -> None:
+def _start_worker(counter) -> None:
+    """In each worker process: the shared byte counter, and the default signal handling.
+
+    The parent's handlers (which save a checkpoint, or raise to report an
+    interruption) were copied by fork; a worker just ends on SIGTERM and
+    leaves Ctrl-C to the parent, which stops the pool.
+    """
     global _shared_counter  # one per worker process of the pool
     _shared_counter = counter
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _count_bytes(delta: int) -> None:

@@ -3,7 +3,7 @@
 `train_tables` is where TensorFlow (or JAX) starts. It builds the Keras
 model (word2vec/model.py) from the hyperparameters, picks the trainer of the
 strategy (`default`: one process; `mirrored`, `multi-worker`: copies
-averaged every few blocks, distributed/averaging.py; `parameter-server`:
+merged every few blocks, distributed/local_sgd.py; `parameter-server`:
 distributed/parameter_server.py), restores a checkpoint's tables and
 position, and runs the one epoch loop (loop.py) with the progress bar,
 checkpoints and TensorBoard curves.
@@ -80,7 +80,9 @@ def train_tables(
     _configure_threads(options.threads)
     keras.utils.set_random_seed(config.seed)
     shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
-    trainer = _trainer(options, role, lambda: build_model(vocabulary, config, shape))
+    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else 1.0
+    blocks_per_epoch = float((vocabulary.counts * keep).sum()) / role.shard_count / shape.centres  # the same on every worker
+    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
     # The initialisation is a function of the seed, so this holds on resume too.
     initial_vectors = trainer.tables()["input"][:SAMPLE_WORDS].copy()
     position = TrainingPosition(0, 0, 0, 0.0)
@@ -105,13 +107,13 @@ def train_tables(
     return Trained(result.position, result.final_loss, seconds, trainer.tables(), initial_vectors)
 
 
-def _trainer(options: RunOptions, role: ClusterRole, make_model):
+def _trainer(options: RunOptions, config: TrainConfig, role: ClusterRole, make_model, blocks_per_epoch: float):
     if options.strategy == "default":
         return LocalTrainer(make_model())
     if options.strategy in ("mirrored", "multi-worker"):
-        from ..distributed.averaging import AveragingTrainer
+        from ..distributed.local_sgd import LocalSgdTrainer
 
-        return AveragingTrainer.for_strategy(options, make_model)
+        return LocalSgdTrainer.for_strategy(options, make_model, blocks_per_epoch, config.steps_per_call)
     from ..distributed.parameter_server import ParameterServerTrainer
 
     return ParameterServerTrainer.for_cluster(options, role, make_model)
