@@ -53,6 +53,13 @@ class TrainConfig:
 
     # Model.
     architecture: str = "skipgram"  # or "cbow": the window's mean predicts the centre
+    # fastText's subword model: a word's input vector is the mean of its own
+    # row and its character n-grams' rows (min_n..max_n characters of
+    # "<word>", hashed into `buckets` rows), so unseen words get vectors too.
+    subwords: bool = False
+    min_n: int = 3
+    max_n: int = 6
+    buckets: int = 2_000_000
     objective: str = "negative-sampling"
     dim: int = 100
     negative: int = 5  # noise words per pair (per centre with CBOW), in expectation
@@ -93,6 +100,15 @@ class TrainConfig:
             raise ConfigError(f"--negative must be at least 1 with negative sampling, got {self.negative}")
         if self.architecture == "cbow" and self.objective != "negative-sampling":
             raise ConfigError("--architecture cbow trains with negative sampling only; drop --objective or use skipgram")
+        if self.subwords:
+            if self.objective != "negative-sampling":
+                raise ConfigError("--subwords trains with negative sampling only; drop --objective")
+            if not 1 <= self.min_n <= self.max_n:
+                raise ConfigError(f"--min-n must be at least 1 and at most --max-n ({self.max_n}), got {self.min_n}")
+            if self.max_n > 20:
+                raise ConfigError(f"--max-n must be at most 20 characters, got {self.max_n}")
+            if self.buckets < 1:
+                raise ConfigError(f"--buckets must be at least 1, got {self.buckets}")
         if self.batch_size % 16 or (self.batch_size > 128 and self.batch_size % 128):
             raise ConfigError(f"--batch-size must be a multiple of 16 up to 128, and of 128 beyond, got {self.batch_size}")
         row = min(self.batch_size, 128)

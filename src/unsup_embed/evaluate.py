@@ -20,6 +20,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .evaluate_subwords import analogy_figures, pair_figures
+from .vectors import can_answer, is_subword_model
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RESTRICT = 30_000
@@ -47,6 +50,7 @@ class AnalogyResult:
     questions: int
     evaluated: int
     sections: dict[str, float] = field(default_factory=dict)
+    from_ngrams: int = 0  # questions answered with an unseen word's n-gram vector (fastText models)
 
     @property
     def out_of_vocabulary(self) -> float:
@@ -59,6 +63,7 @@ class PairsResult:
     spearman: float
     pearson: float
     out_of_vocabulary: float
+    from_ngrams: int = 0  # pairs with an unseen word answered from its n-grams (fastText models)
 
 
 @dataclass
@@ -68,6 +73,7 @@ class Evaluation:
     dim: int
     analogy: AnalogyResult | None
     pairs: list[PairsResult]
+    subword_model: bool = False  # unseen words answered from their n-grams
 
     def as_dict(self) -> dict:
         result = asdict(self)
@@ -77,20 +83,22 @@ class Evaluation:
 
 
 def evaluate_analogies(vectors, questions: str | os.PathLike, restrict: int = DEFAULT_RESTRICT) -> AnalogyResult:
-    total_questions = _count_questions(questions)
-    _, sections = vectors.evaluate_word_analogies(str(questions), restrict_vocab=restrict)
+    if is_subword_model(vectors):
+        counts, total_questions, from_ngrams = analogy_figures(vectors, questions, restrict)
+    else:
+        total_questions, from_ngrams = _count_questions(questions), 0
+        _, found = vectors.evaluate_word_analogies(str(questions), restrict_vocab=restrict)
+        counts = {each["section"]: [len(each["correct"]), len(each["correct"]) + len(each["incorrect"])] for each in found}
+        counts.pop("Total accuracy", None)
     per_section = {}
     semantic = [0, 0]
     syntactic = [0, 0]
-    for section in sections:
-        if section["section"] == "Total accuracy":
-            continue
-        correct, incorrect = len(section["correct"]), len(section["incorrect"])
-        if correct + incorrect:
-            per_section[section["section"]] = correct / (correct + incorrect)
-        bucket = syntactic if section["section"].startswith("gram") else semantic
+    for section, (correct, evaluated) in counts.items():
+        if evaluated:
+            per_section[section] = correct / evaluated
+        bucket = syntactic if section.startswith("gram") else semantic
         bucket[0] += correct
-        bucket[1] += correct + incorrect
+        bucket[1] += evaluated
     evaluated = semantic[1] + syntactic[1]
     correct = semantic[0] + syntactic[0]
     return AnalogyResult(
@@ -100,10 +108,14 @@ def evaluate_analogies(vectors, questions: str | os.PathLike, restrict: int = DE
         questions=total_questions,
         evaluated=evaluated,
         sections=per_section,
+        from_ngrams=from_ngrams,
     )
 
 
 def evaluate_pairs(vectors, pairs_file: str | os.PathLike) -> PairsResult:
+    if is_subword_model(vectors):
+        spearman, pearson, skipped, from_ngrams = pair_figures(vectors, pairs_file)
+        return PairsResult(Path(pairs_file).name, spearman, pearson, skipped, from_ngrams)
     try:
         pearson, spearman, oov_percent = vectors.evaluate_word_pairs(str(pairs_file))
     except ValueError:
@@ -135,24 +147,28 @@ def evaluate(
         pair_results = [evaluate_pairs(vectors, pairs_file) for pairs_file in pairs]
     finally:
         gensim_logger.setLevel(level)
-    return Evaluation(name, len(vectors), vectors.vector_size, analogy, pair_results)
+    return Evaluation(name, len(vectors), vectors.vector_size, analogy, pair_results, is_subword_model(vectors))
 
 
 def nearest(vectors, words: list[str], topn: int = 10) -> dict[str, list[tuple[str, float]] | None]:
-    """Nearest neighbours by cosine similarity; None for a word not in the vocabulary."""
-    return {word: vectors.most_similar(word, topn=topn) if word in vectors.key_to_index else None for word in words}
+    """Nearest neighbours by cosine similarity; None for a word without a vector (a subword model has one for any word)."""
+    return {word: vectors.most_similar(word, topn=topn) if can_answer(vectors, word) else None for word in words}
 
 
 def format_table(evaluation: Evaluation) -> str:
-    lines = [f"{evaluation.vectors}: {evaluation.words:,} words x {evaluation.dim}"]
+    subword = evaluation.subword_model
+    lines = [f"{evaluation.vectors}: {evaluation.words:,} words x {evaluation.dim}" + (" (a subword model: unseen words from their n-grams)" if subword else "")]
+    columns = f"{'figure':<28}{'value':>8}{'OOV skipped':>14}" + (f"{'from n-grams':>14}" if subword else "")
     analogy = evaluation.analogy
+    lines.append(columns)
     if analogy is not None:
-        lines.append(f"{'figure':<28}{'value':>8}{'OOV skipped':>14}")
-        lines.append(f"{'analogy (all)':<28}{analogy.accuracy:>8.3f}{analogy.out_of_vocabulary:>14.1%}")
+        lines.append(f"{'analogy (all)':<28}{analogy.accuracy:>8.3f}{analogy.out_of_vocabulary:>14.1%}" + (f"{analogy.from_ngrams:>14,}" if subword else ""))
         for name, value in (("  semantic", analogy.semantic), ("  syntactic", analogy.syntactic)):
             lines.append(f"{name:<28}{_figure(value):>8}")
     for result in evaluation.pairs:
-        lines.append(f"{result.name + ' (Spearman)':<28}{result.spearman:>8.3f}{result.out_of_vocabulary:>14.1%}")
+        lines.append(
+            f"{result.name + ' (Spearman)':<28}{result.spearman:>8.3f}{result.out_of_vocabulary:>14.1%}" + (f"{result.from_ngrams:>14,}" if subword else "")
+        )
     return "\n".join(lines)
 
 

@@ -7,6 +7,10 @@ sniffer (`sniff_layout`) has told the layouts apart from the first bytes:
 - word2vec binary: the same header, then `word <dim float32>` per word;
 - GloVe text: no header, `word v1 ... vdim` from the first line on.
 
+and fastText's binary model (`.bin` of `fasttext skipgram -output`, or of
+`train-unsup --subwords`), read with gensim's `load_facebook_vectors`,
+which gives vectors for unseen words from their character n-grams.
+
 `.gz` and `.bz2` files are decompressed by extension (the sniffer reads
 them decompressed, so `vectors.vec.gz` is text and `vectors.bin.gz` binary,
 as their content says). `load_vectors` refuses, with one line naming the
@@ -29,6 +33,7 @@ import bz2
 import gzip
 import logging
 import os
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,7 +44,8 @@ from .files import atomic_path
 
 logger = logging.getLogger(__name__)
 
-LAYOUTS = ("word2vec-binary", "word2vec-text", "glove")
+LAYOUTS = ("word2vec-binary", "word2vec-text", "glove", "fasttext")
+FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # the first bytes of fastText's binary model
 _FORMAT_BY_SUFFIX = {".bin": "binary", ".txt": "text", ".vec": "text"}
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open}
 _SNIFF_BYTES = 1 << 16
@@ -71,6 +77,39 @@ def save_word2vec(path: str | os.PathLike, words: Sequence[str], vectors: np.nda
         keyed.save_word2vec_format(str(temporary), binary=binary)
 
 
+def save_fasttext(
+    path: str | os.PathLike, words: Sequence[str], counts: np.ndarray, input_table: np.ndarray, output_table: np.ndarray, **settings
+) -> None:
+    """Write fastText's binary model (what `fasttext -output` writes) through gensim's fastText support, atomically.
+
+    `input_table` holds the words' rows, then `settings["buckets"]` n-gram
+    rows; `output_table` the words' output rows. `settings` are the run's
+    min_n, max_n, buckets, window, negative, sample, epochs, architecture and
+    total_words, written into the model's header as fastText records them.
+    """
+    from gensim.models.fasttext import FastText, save_facebook_model
+
+    words, vocabulary_size = list(words), len(words)
+    model = FastText(
+        vector_size=input_table.shape[1], window=settings["window"], epochs=settings["epochs"], negative=settings["negative"], hs=0,
+        sg=int(settings["architecture"] == "skipgram"), bucket=settings["buckets"], min_count=1, sample=settings["sample"],
+        min_n=settings["min_n"], max_n=settings["max_n"],
+    )  # fmt: skip
+    model.corpus_total_words = int(settings["total_words"])
+    model.raw_vocab = dict(zip(words, (int(count) for count in counts)))
+    with _gensim_quiet("gensim.models.word2vec"):
+        model.prepare_vocab(update=True, min_count=1)  # gensim's own vocabulary, as its fastText loader builds it
+    position = {word: row for row, word in enumerate(words)}
+    order = np.array([position[word] for word in model.wv.index_to_key])  # gensim's order of the words
+    model.wv.vectors_vocab = np.ascontiguousarray(input_table[order], dtype=np.float32)
+    model.wv.vectors_ngrams = np.ascontiguousarray(input_table[vocabulary_size:], dtype=np.float32)
+    model.wv.recalc_char_ngram_buckets()
+    model.wv.adjust_vectors()
+    model.syn1neg = np.ascontiguousarray(output_table[order], dtype=np.float32)
+    with atomic_path(path) as temporary:
+        save_facebook_model(model, str(temporary))
+
+
 def sniff_layout(path: str | os.PathLike) -> str:
     """'word2vec-binary', 'word2vec-text' or 'glove' from the first bytes of the (decompressed) file."""
     path = _existing_file(path)
@@ -79,6 +118,8 @@ def sniff_layout(path: str | os.PathLike) -> str:
             head = stream.read(_SNIFF_BYTES)
     except (OSError, EOFError) as error:
         raise VectorsFileError(f"cannot read vectors file {str(path)!r}: {error}") from None
+    if head.startswith(FASTTEXT_MAGIC):
+        return "fasttext"
     first, _, rest = head.partition(b"\n")
     fields = first.split()
     if not fields:
@@ -103,6 +144,8 @@ def load_vectors(path: str | os.PathLike, layout: str | None = None):
     layout = layout or sniff_layout(path)
     if layout not in LAYOUTS:
         raise ConfigError(f"the layout of a vectors file must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout == "fasttext":
+        return _load_fasttext(path)
     if layout != "glove":
         _check_header(path, binary=layout == "word2vec-binary")
     try:
@@ -124,6 +167,30 @@ def load_vectors(path: str | os.PathLike, layout: str | None = None):
         raise VectorsFileError(f"{path} holds NaN or infinite values ({int((~finite).sum()):,} words, e.g. {bad}); it cannot be used")
     logger.debug("loaded %s: %s words x %d (%s)", path.name, f"{len(vectors):,}", vectors.vector_size, layout)
     return vectors
+
+
+def _load_fasttext(path: Path):
+    """gensim's FastTextKeyedVectors of a fastText binary model: vectors for unseen words from their n-grams."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        with _gensim_quiet("gensim.models._fasttext_bin"), _gensim_quiet("gensim.models.fasttext"):
+            vectors = load_facebook_vectors(str(path))
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError, MemoryError, NotImplementedError, struct.error) as error:
+        raise VectorsFileError(f"{path} is not a readable fastText binary model ({error.__class__.__name__}: {str(error)[:100]}); is it truncated?") from None
+    if not np.isfinite(vectors.vectors_vocab).all() or not np.isfinite(vectors.vectors_ngrams).all():
+        raise VectorsFileError(f"{path} holds NaN or infinite values; it cannot be used")
+    return vectors
+
+
+def can_answer(vectors, word: str) -> bool:
+    """Whether `vectors` has a vector for `word`: in its vocabulary, or (fastText) from the word's n-grams."""
+    return word in vectors.key_to_index or (is_subword_model(vectors) and vectors.bucket > 0)
+
+
+def is_subword_model(vectors) -> bool:
+    """Whether `vectors` answers unseen words from their n-grams (a fastText model)."""
+    return hasattr(vectors, "vectors_ngrams")
 
 
 def _existing_file(path: str | os.PathLike) -> Path:

@@ -23,6 +23,7 @@ examples:
   train-unsup data/toy_world.txt -o toy.bin --epochs 10 --show-neighbours paris dog
   train-unsup corpus/ -o vectors.vec --dim 300 --window 8 --min-count 10
   train-unsup corpus/ -o cbow.bin --architecture cbow
+  train-unsup corpus/ -o model.bin --subwords --show-neighbours misspeled  # fastText's model: unseen words too
   train-unsup corpus/ -o naive.bin --objective distance   # watch it collapse
   train-unsup corpus/ -o vectors.bin --resume             # continue after Ctrl-C or a crash
 
@@ -38,6 +39,9 @@ _HELP = {
     "window": "maximum distance between a word and its neighbour (each word draws its own in 1..N)",
     "sample": "subsampling threshold for frequent words (word2vec's -sample); 0 turns it off",
     "architecture": "skipgram: each word predicts its neighbours; cbow: the window's mean predicts the word",
+    "min_n": "shortest character n-gram with --subwords",
+    "max_n": "longest character n-gram with --subwords",
+    "buckets": "rows the n-grams are hashed into with --subwords",
     "objective": "training objective",
     "dim": "vector dimension",
     "negative": "noise words per pair (negative sampling)",
@@ -75,6 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(
                 f"--{field.name.replace('_', '-')}", type=kind, default=getattr(defaults, field.name), choices=_CHOICES.get(field.name), help=_HELP[field.name]
             )
+    parser.add_argument(
+        "--subwords", action="store_true",
+        help="fastText's subword model: vectors for unseen words too; writes fastText's binary model (-o NAME.bin) and NAME.vec",
+    )  # fmt: skip
     parser.add_argument("--no-lowercase", dest="lowercase", action="store_false", help="keep the case of the text (default: lowercase)")
     parser.add_argument("--token-pattern", default=TrainConfig.token_pattern, help="regular expression a token matches")
     parser.add_argument("--keep-work", action="store_true", help="keep the encoded corpus after training")
@@ -144,7 +152,11 @@ def _print_summary(result) -> None:
         )
     if result.collapse.healthy:  # otherwise the library has already warned
         print(result.collapse.describe())
-    print(f"vectors:    {result.vectors_path}")
+    if result.vectors_path.suffix == ".bin" and result.vectors_path.with_suffix(".vec").exists() and result.subwords:
+        print(f"model:      {result.vectors_path} (fastText's binary model: vectors for unseen words too)")
+        print(f"vectors:    {result.vectors_path.with_suffix('.vec')}")
+    else:
+        print(f"vectors:    {result.vectors_path}")
     print(f"vocabulary: {result.vocabulary_path}")
 
 

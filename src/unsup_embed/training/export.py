@@ -3,7 +3,10 @@
 The vectors are the input (word) table, as word2vec exports them, in the
 vocabulary's order (most frequent first), written in word2vec text or
 binary (vectors.py); `<output>.vocab.tsv` lists `word<TAB>count` in the
-same order. Every file is written atomically. A run whose vectors are not
+same order. A `--subwords` run writes fastText's binary model instead
+(`model.bin`, which fastText and gensim load and which gives vectors for
+unseen words), and its words' vectors as word2vec text beside it
+(`model.vec`), as fastText itself does. Every file is written atomically. A run whose vectors are not
 finite exports nothing.
 """
 
@@ -15,26 +18,37 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import RunOptions
+from ..config import RunOptions, TrainConfig
 from ..errors import TrainingDiverged
 from ..files import atomic_path, beside
 from ..text.vocab import Vocabulary
-from ..vectors import save_word2vec
+from ..vectors import save_fasttext, save_word2vec
 from .collapse import CollapseReport, collapse_report
 
 logger = logging.getLogger(__name__)
 
 
-def export(output: Path, binary: bool, vocabulary: Vocabulary, trained, options: RunOptions, advice: str) -> tuple[Path, Path, CollapseReport]:
+def export(
+    output: Path, binary: bool, vocabulary: Vocabulary, trained, config: TrainConfig, options: RunOptions, advice: str
+) -> tuple[Path, Path, CollapseReport]:
     """Write the vectors and the vocabulary (and projector files); returns their paths and the collapse report."""
     started = time.perf_counter()
-    vectors = trained.tables["input"][: len(vocabulary)]
+    vectors = trained.word_vectors(len(vocabulary))
     if not np.isfinite(vectors).all():
         raise TrainingDiverged("training diverged (non-finite vectors); nothing was exported. Lower --alpha or --batch-size")
     report = collapse_report(vectors, trained.initial_vectors)
     if not report.healthy:
         logger.warning(report.describe(advice))
-    save_word2vec(output, vocabulary.words, vectors, binary=binary)
+    if config.subwords:
+        # fastText's own pair of files: the model (for unseen words), and its words' vectors as text.
+        save_fasttext(
+            output, vocabulary.words, vocabulary.counts, trained.tables["input"], trained.tables.get("output", trained.tables["input"]),
+            min_n=config.min_n, max_n=config.max_n, buckets=config.buckets, window=config.window, negative=config.negative,
+            sample=config.sample, epochs=config.epochs, architecture=config.architecture, total_words=vocabulary.total,
+        )  # fmt: skip
+        save_word2vec(output.with_suffix(".vec"), vocabulary.words, vectors, binary=False)
+    else:
+        save_word2vec(output, vocabulary.words, vectors, binary=binary)
     vocabulary_path = beside(output, ".vocab.tsv")
     with atomic_path(vocabulary_path) as temporary:
         vocabulary.save(temporary)

@@ -95,6 +95,18 @@ def _available_memory() -> int | None:
         return None
 
 
+def check_subword_output(config: TrainConfig, options: RunOptions, output: Path) -> None:
+    """A --subwords run writes fastText's binary model (and a .vec beside it): refuse a word2vec-only output."""
+    if not config.subwords:
+        return
+    if options.output_format == "text" or output.suffix.lower() != ".bin":
+        raise ConfigError(
+            f"a --subwords run writes fastText's binary model, which keeps the n-grams that give unseen words their vectors; "
+            f"name the output .bin (model.vec with the words' vectors is written beside it), got {str(output)!r}"
+            + (" with --format text" if options.output_format == "text" else "")
+        )
+
+
 def check_all(config: TrainConfig, options: RunOptions) -> None:
     """The option checks that need no files."""
     config.validate()

@@ -65,6 +65,7 @@ class TrainResult:
     final_loss: float
     collapse: CollapseReport | None  # None on a worker that is not the chief
     resumed_from: TrainingPosition | None = None
+    subwords: bool = False  # vectors_path is fastText's binary model, with the words' vectors as text beside it
 
     @property
     def words_per_second(self) -> float:
@@ -78,16 +79,18 @@ class RunPaths:
     checkpoint: Path
     work: Path
     lock: Path
+    tensorboard: str | None = None
 
     @classmethod
     def of(cls, output: Path, options: RunOptions, shard: tuple[int, int] | None) -> "RunPaths":
         work = Path(options.work_dir) / (output.name + ".work") if options.work_dir else beside(output, ".work")
         if shard is not None:
             work = work / f"shard-{shard[0]}-of-{shard[1]}"
-        return cls(output, beside(output, ".ckpt"), work, beside(output, ".lock"))
+        return cls(output, beside(output, ".ckpt"), work, beside(output, ".lock"), options.tensorboard)
 
     def own_files(self) -> list[Path]:
-        return [self.output, self.checkpoint, self.work, self.lock, beside(self.output, ".vocab.tsv")]
+        files = [self.output, self.checkpoint, self.work, self.lock, beside(self.output, ".vocab.tsv"), self.output.with_suffix(".vec")]
+        return files + ([Path(self.tensorboard)] if self.tensorboard else [])
 
 
 def train(
@@ -104,6 +107,7 @@ def train(
     role = cluster_role(options.strategy)
     output = Path(output_path)
     binary = output_format(output, options.output_format) == "binary"
+    preflight.check_subword_output(config, options, output)
     preflight.check_output(output, Path(corpus_path), force)
     paths = RunPaths.of(output, options, role.shard)
     corpus = TextCorpus(
@@ -137,7 +141,7 @@ def train(
                     _remove_work(paths, checkpointer)
                 return _result(None, None, ids, config, started, trained, None, state)
             phase = "writing the vectors"
-            vectors_path, vocabulary_path, report = export(output, binary, ids.vocabulary, trained, options, collapse_advice(config))
+            vectors_path, vocabulary_path, report = export(output, binary, ids.vocabulary, trained, config, options, collapse_advice(config))
         except (KeyboardInterrupt, _Terminated) as interrupt:
             raise _interrupted(interrupt, phase, checkpointer, paths, state) from None
         except BaseException as error:
@@ -174,6 +178,7 @@ def _result(vectors_path, vocabulary_path, ids, config: TrainConfig, started: fl
         final_loss=trained.final_loss,
         collapse=report,
         resumed_from=resumed,
+        subwords=config.subwords,
     )
 
 

@@ -35,8 +35,17 @@ class Trained:
     position: TrainingPosition
     final_loss: float
     seconds: float
-    tables: dict[str, np.ndarray]  # "input" (the word vectors) and, with a separate context table, "output"
-    initial_vectors: np.ndarray  # the most frequent words' rows before training, for the collapse report
+    tables: dict[str, np.ndarray]  # "input" (words' rows, then any n-gram rows) and, with a separate context table, "output"
+    initial_vectors: np.ndarray  # the most frequent words' vectors before training, for the collapse report
+    subwords: object | None = None  # the SubwordTable of a --subwords run
+
+    def word_vectors(self, vocabulary_size: int) -> np.ndarray:
+        """The words' vectors: their own rows, or with subwords the mean of their own and their n-grams' rows."""
+        if self.subwords is None:
+            return self.tables["input"][:vocabulary_size]
+        from ..text.subwords import word_vectors
+
+        return word_vectors(self.tables["input"], self.subwords)
 
 
 def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
@@ -55,6 +64,7 @@ def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
         negative_group=config.negative_group,
         noise_draws=config.noise_draws,
         row_update_cap=config.row_update_cap,
+        buckets=config.buckets if config.subwords else 0,
         seed=config.seed,
     )
     model.build()
@@ -83,8 +93,10 @@ def train_tables(
     keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else 1.0
     blocks_per_epoch = float((vocabulary.counts * keep).sum()) / role.shard_count / shape.centres  # the same on every worker
     trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
+    packer = subword_packer(vocabulary, config, shape) if config.subwords else None
+    subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.
-    initial_vectors = trainer.tables()["input"][:SAMPLE_WORDS].copy()
+    initial_vectors = Trained(None, 0.0, 0.0, trainer.tables(), None, subwords).word_vectors(len(vocabulary))[:SAMPLE_WORDS].copy()
     position = TrainingPosition(0, 0, 0, 0.0)
     if state is not None:
         tables, position = checkpointer.restore(state)
@@ -94,6 +106,7 @@ def train_tables(
         encoded,
         vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None,
         shape, config.epochs, config.alpha, config.min_alpha, config.seed, shard=role.shard_index,
+        subwords=packer,
     )  # fmt: skip
     every_seconds, every_steps = options.checkpoint_interval()
     checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, every_seconds, every_steps)
@@ -104,7 +117,25 @@ def train_tables(
     result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
     seconds = time.perf_counter() - started
     logger.info("training took %.1f s", seconds)
-    return Trained(result.position, result.final_loss, seconds, trainer.tables(), initial_vectors)
+    return Trained(result.position, result.final_loss, seconds, trainer.tables(), initial_vectors, subwords)
+
+
+def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
+    """The packer of the input rows of each step of a --subwords run (word2vec/subword_inputs.py)."""
+    from ..text.subwords import SubwordTable
+    from ..word2vec.subword_inputs import SubwordPacker
+
+    started = time.perf_counter()
+    table = SubwordTable.build(vocabulary.words, config.min_n, config.max_n, config.buckets)
+    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else 1.0
+    centres_only = config.architecture == "skipgram"
+    packer = SubwordPacker(table, vocabulary.counts * keep, shape.rows, shape.length if centres_only else shape.span, centres_only)
+    logger.info(
+        "subwords: %s n-grams of %d-%d characters for %s words (%.1f input rows per word in the text) in %.1f s; %s input rows per step",
+        f"{int(table.sizes().sum()) - len(vocabulary):,}", config.min_n, config.max_n, f"{len(vocabulary):,}",
+        float((table.sizes() * vocabulary.counts).sum() / vocabulary.counts.sum()), time.perf_counter() - started, f"{packer.budget:,}",
+    )  # fmt: skip
+    return packer
 
 
 def _trainer(options: RunOptions, config: TrainConfig, role: ClusterRole, make_model, blocks_per_epoch: float):

@@ -18,6 +18,8 @@ parameter-server workers and the JAX path take their signatures from it.
 - `ids` (steps, rows, span) int32: word ids, 0 where there is no token;
 - `sentence` (steps, rows, span) int32: sentence number, -1 where there is
   no token (past the end of the epoch, or before its start);
+- `centres` (steps, rows, length) bool: the positions that are centres of
+  this step (the others are only contexts, or nothing);
 - `learning_rate` (steps,) float32: word2vec's linearly decayed rate at the
   corpus position where the step starts;
 - `words` (steps,) float32: the corpus tokens (before subsampling) the step
@@ -28,7 +30,11 @@ parameter-server workers and the JAX path take their signatures from it.
 - `noise` (steps, rows, length / group, draws) int32, optional: noise words
   drawn beforehand, for a step that must know every row it will touch
   before it starts (the parameter-server workers); without it, the step
-  draws them itself from `seed`.
+  draws them itself from `seed`;
+- `subword_rows`, `subword_owner` (steps, budget) int32, with `--subwords`:
+  the input rows of the step's words and the position each belongs to
+  (subword_inputs.py). A step then holds as many whole rows as fit its
+  budget of input rows; the others are left empty.
 
 The last block of an epoch is padded with empty positions (sentence -1),
 which train nothing. A window does not cross the boundary between two chunks
@@ -78,22 +84,26 @@ class BlockShape:
         return self.steps * self.centres_per_step
 
 
-def block_schema(shape: BlockShape) -> dict[str, tuple[tuple[int, ...], str]]:
-    """The fields of a block: name -> (shape, dtype)."""
+def block_schema(shape: BlockShape, subwords=None) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The fields of a block: name -> (shape, dtype); `subwords` (a SubwordPacker) adds the input rows of each step."""
     tokens = (shape.steps, shape.rows, shape.span)
-    return {
+    schema = {
         "ids": (tokens, "int32"),
         "sentence": (tokens, "int32"),
+        "centres": ((shape.steps, shape.rows, shape.length), "bool"),
         "learning_rate": ((shape.steps,), "float32"),
         "words": ((shape.steps,), "float32"),
         "seed": ((shape.steps, 2), "int32"),
     }
+    if subwords is not None:
+        schema["subword_rows"] = ((shape.steps, subwords.budget), "int32")
+        schema["subword_owner"] = ((shape.steps, subwords.budget), "int32")
+    return schema
 
 
-
-def empty_block(shape: BlockShape, learning_rate: float) -> dict[str, np.ndarray]:
+def empty_block(shape: BlockShape, learning_rate: float, subwords=None) -> dict[str, np.ndarray]:
     """A block that trains nothing (no tokens, no words): what a finished shard feeds while others finish."""
-    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape).items()}
+    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, subwords).items()}
     block["sentence"][:] = -1
     block["learning_rate"][:] = learning_rate
     return block
@@ -112,6 +122,7 @@ class BlockStream:
         min_alpha: float,
         seed: int,
         shard: int = 0,
+        subwords=None,
     ):
         self.encoded = encoded
         self.keep_probability = keep_probability
@@ -121,6 +132,7 @@ class BlockStream:
         self.min_alpha = min_alpha
         self.seed = seed
         self.shard = shard
+        self.subwords = subwords  # a SubwordPacker (subword_inputs.py), or None
         self.tokens = len(encoded)
 
     def epoch(self, epoch: int, skip_blocks: int = 0) -> Iterator[dict[str, np.ndarray]]:
@@ -131,15 +143,16 @@ class BlockStream:
         number = 0
         for ids, sentences in self._kept_chunks(rng):
             buffer.append(ids, *sentences)
+            # A block is cut once the text it could need is all in: how much it takes depends on its content.
             while buffer.centres_available() >= wanted + window:
+                block = self._block(buffer, epoch, number)
                 if number >= skip_blocks:
-                    yield self._block(buffer, epoch, number, wanted)
-                buffer.advance(wanted)
+                    yield block
                 number += 1
         while buffer.centres_available() > 0:
+            block = self._block(buffer, epoch, number)
             if number >= skip_blocks:
-                yield self._block(buffer, epoch, number, wanted)
-            buffer.advance(wanted)
+                yield block
             number += 1
 
     def _kept_chunks(self, rng: np.random.Generator):
@@ -156,31 +169,40 @@ class BlockStream:
                 ids, sentences, positions = ids[kept], sentences[kept], positions[kept]
             yield ids, (sentences, positions)
 
-    def _block(self, buffer: "_TokenBuffer", epoch: int, number: int, wanted: int) -> dict[str, np.ndarray]:
+    def _block(self, buffer: "_TokenBuffer", epoch: int, number: int) -> dict[str, np.ndarray]:
+        """Cut the next block off the buffer, step by step."""
         shape = self.shape
-        ids, sentences, positions = buffer.window_of(wanted)
-        # Row g covers centres [g * length, (g + 1) * length) of the block, plus its halo.
-        rows = shape.steps * shape.rows
-        index = (np.arange(rows) * shape.length)[:, None] + np.arange(shape.span)[None, :]
-        tokens = (shape.steps, shape.rows, shape.span)
-        block = {
-            "ids": ids[index].reshape(tokens),
-            "sentence": sentences[index].astype(np.int32).reshape(tokens),
-        }
-        # Corpus position where each step starts; steps past the end start at the end.
-        step_first = np.minimum(np.arange(shape.steps) * shape.centres_per_step + shape.window, positions.shape[0] - 1)
-        starts = np.where(sentences[step_first] >= 0, positions[step_first], self.tokens)
-        starts = np.maximum.accumulate(starts)
-        ends = np.append(starts[1:], buffer.next_position(wanted, self.tokens))
-        done = epoch * self.tokens + starts
-        progress = np.minimum(done / max(self.epochs * self.tokens, 1), 1.0)
+        block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, self.subwords).items()}
+        starts = np.zeros(shape.steps, np.int64)
+        # Row r of a step covers centres [r * length, (r + 1) * length) of the step, plus its halo.
+        layout = (np.arange(shape.rows) * shape.length)[:, None] + np.arange(shape.span)[None, :]
+        for step in range(shape.steps):
+            ids, sentences, positions = buffer.window_of(shape.centres_per_step)
+            grid_ids, grid_sentences = ids[layout], sentences[layout]
+            rows = shape.rows if self.subwords is None else self._rows_that_fit(grid_ids, grid_sentences)
+            count = min(rows * shape.length, max(buffer.centres_available(), 0))
+            centres = (np.arange(shape.centres_per_step) < count).reshape(shape.rows, shape.length)
+            block["ids"][step], block["sentence"][step], block["centres"][step] = grid_ids, grid_sentences, centres
+            starts[step] = positions[shape.window] if count else self.tokens
+            if self.subwords is not None:
+                used = centres if self.subwords.centres_only else (grid_sentences >= 0) & (np.arange(shape.rows) < rows)[:, None]
+                grid = grid_ids[:, shape.window : shape.window + shape.length] if self.subwords.centres_only else grid_ids
+                block["subword_rows"][step], block["subword_owner"][step] = self.subwords.inputs(grid, used)
+            buffer.advance(count)
+        ends = np.append(starts[1:], buffer.next_position(0, self.tokens))
+        starts = np.minimum(starts, ends)
+        progress = np.minimum((epoch * self.tokens + starts) / max(self.epochs * self.tokens, 1), 1.0)
         block["learning_rate"] = np.maximum(self.alpha - (self.alpha - self.min_alpha) * progress, self.min_alpha).astype(np.float32)
         block["words"] = (ends - starts).astype(np.float32)
         first_seed = (self.seed * 7919 + epoch * 104_729 + self.shard * 1_299_709) % (1 << 31)
-        block["seed"] = np.stack(
-            [np.full(shape.steps, first_seed), number * shape.steps + np.arange(shape.steps)], axis=1
-        ).astype(np.int32)
+        block["seed"] = np.stack([np.full(shape.steps, first_seed), number * shape.steps + np.arange(shape.steps)], axis=1).astype(np.int32)
         return block
+
+    def _rows_that_fit(self, grid_ids: np.ndarray, grid_sentences: np.ndarray) -> int:
+        if self.subwords.centres_only:
+            window, length = self.shape.window, self.shape.length
+            return self.subwords.rows_that_fit(grid_ids[:, window : window + length], grid_sentences[:, window : window + length] >= 0)
+        return self.subwords.rows_that_fit(grid_ids, grid_sentences >= 0)
 
 
 class _TokenBuffer:

@@ -2,7 +2,9 @@
 
 `Word2VecModel` holds
 - `word_embedding`, the input table (the vectors that are exported), word2vec's
-  initialisation: uniform in +-0.5/dim;
+  initialisation: uniform in +-0.5/dim; with subwords, its rows are the
+  words' and then `buckets` rows of character n-grams (fastText's input
+  matrix);
 - `context_embedding`, word2vec's output table for neighbours and noise words,
   starting at zero, or the word table itself (`context_table="shared"`);
   the naive distance objectives use the word table alone;
@@ -42,11 +44,13 @@ class Word2VecModel(keras.Model):
         negative_group: int = 16,
         noise_draws: int = 16,
         row_update_cap: float = 32.0,
+        buckets: int = 0,
         seed: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
+        self.buckets = buckets  # subword n-gram rows after the words' rows in the input table
         self.embedding_dim = embedding_dim
         self.architecture = architecture
         self.objective_name = objective
@@ -60,7 +64,7 @@ class Word2VecModel(keras.Model):
         self.negative_sampling = objective == "negative-sampling"
         scale = 0.5 / embedding_dim
         self.word_embedding = keras.layers.Embedding(
-            vocabulary_size,
+            vocabulary_size + buckets,
             embedding_dim,
             embeddings_initializer=keras.initializers.RandomUniform(-scale, scale, seed=seed),
             name="word_embedding",
@@ -105,11 +109,12 @@ class Word2VecModel(keras.Model):
         pairs = step_pairs(self, step)
         lookups = self.objective.lookups(pairs)
         rows = [self.word_embedding(lookup.ids) if self.table_name(lookup.table) == "input" else self.context_embedding(lookup.ids) for lookup in lookups]
+        rows = [lookup.compose(each) if lookup.compose else each for lookup, each in zip(lookups, rows)]
         return self.objective(rows, step=pairs)
 
     def word_vectors(self) -> np.ndarray:
-        """The trained word table as a NumPy array (the input table, as word2vec exports)."""
-        return keras.ops.convert_to_numpy(self.word_embedding.embeddings)
+        """The words' own rows of the input table as a NumPy array (what word2vec exports; with subwords, not the n-grams)."""
+        return keras.ops.convert_to_numpy(self.word_embedding.embeddings[: self.vocabulary_size])
 
     def train_step(self, *arguments):
         """One block of SGD steps; Keras calls it with (data) on TensorFlow, (state, data) on JAX."""
@@ -159,4 +164,5 @@ class Word2VecModel(keras.Model):
             "negative_group": self.negative_group,
             "noise_draws": self.noise_draws,
             "row_update_cap": self.row_update_cap,
+            "buckets": self.buckets,
         }

@@ -31,21 +31,28 @@ Reference: Mikolov et al. 2013; word2vec.c; Ji et al. 2016 (shared noise words).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 from keras import ops
 
-from .windows import neighbour_counts, offsets, window_scores, window_sums
+from .subword_inputs import composite_inputs, row_updates
+from .windows import mean_passing_full_gradient, neighbour_counts, offsets, window_scores, window_sums
 
 
 @dataclass
 class Lookup:
-    """Rows a step gathers: from `table` ("input" or "output"), at `ids`, each standing for `updates` pair updates."""
+    """Rows a step gathers: from `table` ("input" or "output"), at `ids`, each standing for `updates` pair updates.
+
+    `compose`, when given, turns the gathered rows into what the objective
+    reads (with subwords: each position's mean of its input rows).
+    """
 
     table: str
     ids: object
     updates: object
+    compose: Callable | None = None
 
 
 @dataclass
@@ -58,21 +65,24 @@ class StepPairs:
     noise: object | None  # (rows, length / group, draws) noise word ids
     window: int
     length: int
+    subword_rows: object | None = None  # (budget,) input rows of the step's words, with --subwords
+    subword_owner: object | None = None  # (budget,) the grid position each of them belongs to
 
     @property
     def centre_ids(self):
         return self.ids[:, self.window : self.window + self.length]
 
+    def input_lookup(self, grid_ids, updates) -> Lookup:
+        """The input rows of a grid of positions (centres, or the whole span), each standing for `updates` pair updates."""
+        if self.subword_rows is None:
+            return Lookup("input", grid_ids, updates)
+        owner, shape = self.subword_owner, tuple(ops.shape(grid_ids))
+        return Lookup("input", self.subword_rows, row_updates(updates, owner), lambda rows: composite_inputs(rows, owner, shape))
+
     def neighbours(self, span_rows, index: int):
         """The rows at offsets(window)[index] of every centre: (rows, length, dim)."""
         start = self.window + offsets(self.window)[index]
         return span_rows[:, start : start + self.length]
-
-
-def mean_passing_full_gradient(total, count):
-    """total / count in the forward pass, while each summed vector receives the whole gradient (word2vec's CBOW)."""
-    count = ops.expand_dims(ops.maximum(count, 1.0), -1)
-    return total + ops.stop_gradient(total / count - total)
 
 
 class _NoiseScores(keras.layers.Layer):
@@ -98,7 +108,7 @@ class _NoiseScores(keras.layers.Layer):
 class SkipGramNegativeSampling(_NoiseScores):
     def lookups(self, step: StepPairs) -> list[Lookup]:
         return [
-            Lookup("input", step.centre_ids, step.counts),
+            step.input_lookup(step.centre_ids, step.counts),
             Lookup("output", step.ids, neighbour_counts(step.masks, step.window)),
             Lookup("output", step.noise, ops.ones(ops.shape(step.noise), "float32")),
         ]
@@ -114,7 +124,7 @@ class CbowNegativeSampling(_NoiseScores):
     def lookups(self, step: StepPairs) -> list[Lookup]:
         predicted = ops.cast(ops.greater(step.counts, 0), "float32")
         return [
-            Lookup("input", step.ids, neighbour_counts(step.masks, step.window)),
+            step.input_lookup(step.ids, neighbour_counts(step.masks, step.window)),
             Lookup("output", step.centre_ids, predicted),
             Lookup("output", step.noise, ops.ones(ops.shape(step.noise), "float32")),
         ]

@@ -47,14 +47,14 @@ def train_block(model, tables: dict, block: dict):
 def step_pairs(model, step: dict) -> StepPairs:
     """The pairs and noise words of one step of a block."""
     window, length = model.window, model.length
-    masks, counts = pair_masks(step["sentence"], step["seed"], window, length)
+    masks, counts = pair_masks(step["sentence"], step["seed"], window, length, step.get("centres"))
     noise = None
     if "noise" in step:  # drawn beforehand (parameter-server workers gather their rows first)
         noise = step["noise"]
     elif model.negative_sampling:
         rows = ops.shape(step["ids"])[0]
         noise = noise_ids(model.noise_table, step["seed"], (rows, length // model.negative_group, model.noise_draws))
-    return StepPairs(step["ids"], masks, counts, noise, window, length)
+    return StepPairs(step["ids"], masks, counts, noise, window, length, step.get("subword_rows"), step.get("subword_owner"))
 
 
 def sgd_step(model, tables: dict, tallies: dict, step: dict):
@@ -66,11 +66,12 @@ def sgd_step(model, tables: dict, tallies: dict, step: dict):
     rows = [ops.reshape(ops.take(tables[table_of[lookup.table]], ops.reshape(lookup.ids, (-1,)), axis=0), (*ops.shape(lookup.ids), dim)) for lookup in lookups]
 
     def loss_function(*rows):
+        rows = [lookup.compose(each) if lookup.compose else each for lookup, each in zip(lookups, rows)]
         # The per-centre loss is non-negative and its target is zero, so its
         # distance to the target is the loss itself (an abs() here would only
         # slow the compiled gradient down tenfold). Summed, not averaged: each
         # pair gets a full word2vec SGD update.
-        return ops.sum(model.objective(list(rows), step=pairs))
+        return ops.sum(model.objective(rows, step=pairs))
 
     loss, gradients = backend.value_and_gradients(loss_function, rows)
     rate = step["learning_rate"]

@@ -38,24 +38,32 @@ def offsets(window: int) -> list[int]:
     return [*range(-window, 0), *range(1, window + 1)]
 
 
-def pair_masks(sentence, seed, window: int, length: int):
+def pair_masks(sentence, seed, window: int, length: int, centres=None):
     """(masks, counts): masks (rows, length, 2 x window) is 1.0 where the centre pairs with its neighbour at offsets(window)[k].
 
     `sentence` is one step's (rows, length + 2 * window) sentence numbers,
-    -1 where there is no token; `counts` (rows, length) is the number of
-    pairs per centre.
+    -1 where there is no token; `centres` (rows, length), when given, says
+    which positions are centres of this step (by default every token);
+    `counts` (rows, length) is the number of pairs per centre.
     """
     rows = ops.shape(sentence)[0]
     centre = sentence[:, window : window + length]
+    is_centre = ops.greater_equal(centre, 0) if centres is None else ops.logical_and(ops.cast(centres, "bool"), ops.greater_equal(centre, 0))
     reach = backend.uniform_ints(seed, 0, (rows, length), window) + 1
     masks = []
     for offset in offsets(window):
         neighbour = sentence[:, window + offset : window + offset + length]
-        paired = ops.logical_and(ops.equal(neighbour, centre), ops.greater_equal(centre, 0))
+        paired = ops.logical_and(ops.equal(neighbour, centre), is_centre)
         paired = ops.logical_and(paired, ops.greater_equal(reach, abs(offset)))
         masks.append(ops.cast(paired, "float32"))
     stacked = ops.stack(masks, axis=-1)
     return stacked, ops.sum(stacked, axis=-1)
+
+
+def mean_passing_full_gradient(total, count):
+    """total / count in the forward pass, while each summed vector receives the whole gradient (word2vec's CBOW)."""
+    count = ops.expand_dims(ops.maximum(count, 1.0), -1)
+    return total + ops.stop_gradient(total / count - total)
 
 
 def neighbour_counts(masks, window: int):
