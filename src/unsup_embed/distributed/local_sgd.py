@@ -75,7 +75,7 @@ class LocalSgdTrainer:
         self.pending: list[dict] = []
         self.pieces_since_merge = 0
         self.words_since_merge = 0.0  # this process's, to tell the other workers
-        tables = {name: keras.ops.convert_to_numpy(table) for name, table in models[0].tables().items()}
+        tables = models[0].table_values()
         self.hot = min(hot_rows, len(next(iter(tables.values()))))
         self.pool = ThreadPoolExecutor(len(models)) if len(models) > 1 else None
         self._hot_base = None
@@ -154,16 +154,19 @@ class LocalSgdTrainer:
                 return logs
 
     def tables(self) -> dict[str, np.ndarray]:
-        import keras
+        return self.models[0].table_values()
 
-        return {name: keras.ops.convert_to_numpy(table) for name, table in self.models[0].tables().items()}
+    def table_shapes(self) -> dict[str, tuple[int, int]]:
+        return self.models[0].table_shapes()
+
+    def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
+        return self.models[0].gather_rows(name, ids)
 
     def load(self, tables: dict[str, np.ndarray]) -> None:
         # The rows' values at the last merge: the hot rows on the device, the others here.
         self.cold_base = {name: np.array(table[self.hot :]) for name, table in tables.items()}
         for model in self.models:
-            for name, table in model.tables().items():
-                table.assign(tables[name])
+            model.load_tables(tables)
         if self._hot_base is None:
             import tensorflow as tf
 

@@ -86,6 +86,16 @@ class ParameterServerTrainer:
             tables[name] = tf.concat([shard.read_value() for shard in shards], 0).numpy()
         return tables
 
+    def table_shapes(self) -> dict[str, tuple[int, int]]:
+        return self.model.table_shapes()
+
+    def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """Rows as the parameter servers hold them now (waiting for the blocks in flight)."""
+        import tensorflow as tf
+
+        self.coordinator.join()
+        return tf.nn.embedding_lookup(self.tables_on_servers[name], tf.constant(ids)).numpy()
+
     def load(self, tables: dict[str, np.ndarray]) -> None:
         import tensorflow as tf
 
@@ -98,9 +108,7 @@ class ParameterServerTrainer:
                 offset += rows
 
     def _chief_tables(self) -> dict[str, np.ndarray]:
-        import keras
-
-        return {name: keras.ops.convert_to_numpy(table) for name, table in self.model.tables().items()}
+        return self.model.table_values()
 
     def _with_noise(self, block: dict) -> dict:
         """The block with its noise words drawn here: a worker must know every row it touches before it starts."""

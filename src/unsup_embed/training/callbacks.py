@@ -2,7 +2,7 @@
 
 The epoch loop (loop.py) calls `on_train_batch_end` after every block, with
 the block's logs (`loss`, `words`, `learning_rate`), as `model.fit` would;
-`self.model` is the loop's `RunHandle`, whose `tables()` gives the tables to
+`self.model` is the loop's `RunHandle`, whose trainer gives the tables to
 save (pulled from wherever the strategy keeps them).
 
 - `TrainingProgress`: a tqdm bar over corpus words, with words/s and the loss.
@@ -105,7 +105,7 @@ class CheckpointAndStop(keras.callbacks.Callback):
 
     def save(self) -> None:
         if self.checkpointer.writer:
-            self.checkpointer.save(self.model.tables(), self.position)
+            self.checkpointer.save(self.model.trainer, self.position)
         self._last_save_time = time.monotonic()
         self._last_save_step = self.position.steps
 

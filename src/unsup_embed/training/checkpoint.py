@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "unsup-embed checkpoint v3"
 _KEPT_STEPS = 2  # the newest step, and the one before it in case the newest is damaged
+_SLICE_ROWS = 1 << 16  # rows written at a time: a big table is never copied whole
 
 
 @dataclass
@@ -122,19 +123,26 @@ class Checkpointer:
         with atomic_path(self.vocabulary_path) as temporary:
             vocabulary.save(temporary)
 
-    def save(self, tables: dict[str, np.ndarray], position: TrainingPosition) -> None:
+    def save(self, trainer, position: TrainingPosition) -> None:
+        """Save the trainer's tables (`table_shapes()`, `gather_rows(name, ids)`), a slice at a time, and the position."""
         if not self.writer:
             return
-        check_free_space(self.directory, sum(table.nbytes for table in tables.values()), "a checkpoint")
+        shapes = trainer.table_shapes()
+        check_free_space(self.directory, sum(rows * dim * 4 for rows, dim in shapes.values()), "a checkpoint")
         name = f"step-{position.steps:012d}"
         staging = self.directory / f".{name}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         try:
             staging.mkdir()
             checksums = {}
-            for table_name, table in tables.items():
-                np.save(staging / f"{table_name}.npy", table)
-                checksums[table_name] = _checksum(staging / f"{table_name}.npy")
+            for table_name, shape in shapes.items():
+                path = staging / f"{table_name}.npy"
+                stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+                for start in range(0, shape[0], _SLICE_ROWS):
+                    stored[start : start + _SLICE_ROWS] = trainer.gather_rows(table_name, np.arange(start, min(start + _SLICE_ROWS, shape[0])))
+                stored.flush()
+                del stored
+                checksums[table_name] = _checksum(path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -14,8 +14,9 @@ is the only part that differs between strategies:
 A trainer has `epoch_blocks(stream)` (which blocks of an epoch it trains),
 `submit(block) -> [logs]` (logs of the blocks it finished so
 far, in order), `finish_epoch() -> [logs]` (waits for the rest, and for the
-other workers), `tables()` (the current tables as NumPy arrays, for
-checkpoints and export) and `load(tables)`.
+other workers), `tables()` (the current tables as NumPy arrays, for the
+export), `table_shapes()` and `gather_rows(name, ids)` (what a checkpoint
+writes, a slice at a time) and `load(tables)`.
 
 The loop is written once: skipping the blocks a resumed epoch already
 trained, checkpoints at every epoch end (the last one too, so an export that
@@ -64,24 +65,24 @@ class LocalTrainer:
         return []
 
     def tables(self) -> dict[str, np.ndarray]:
-        import keras
+        return self.model.table_values()
 
-        return {name: keras.ops.convert_to_numpy(variable) for name, variable in self.model.tables().items()}
+    def table_shapes(self) -> dict[str, tuple[int, int]]:
+        return self.model.table_shapes()
+
+    def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
+        return self.model.gather_rows(name, ids)
 
     def load(self, tables: dict[str, np.ndarray]) -> None:
-        for name, variable in self.model.tables().items():
-            variable.assign(tables[name])
+        self.model.load_tables(tables)
 
 
 class RunHandle:
-    """What the callbacks see as `self.model`: the stop flag, and the trainer's tables."""
+    """What the callbacks see as `self.model`: the stop flag, and the trainer (whose tables a checkpoint saves)."""
 
     def __init__(self, trainer):
         self.trainer = trainer
         self.stop_training = False
-
-    def tables(self) -> dict[str, np.ndarray]:
-        return self.trainer.tables()
 
 
 @contextlib.contextmanager

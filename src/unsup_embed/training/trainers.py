@@ -11,6 +11,7 @@ checkpoints and TensorBoard curves.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def train_tables(
     packer = subword_packer(vocabulary, config, shape) if config.subwords else None
     subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.
-    initial_vectors = Trained(None, 0.0, 0.0, trainer.tables(), None, subwords).word_vectors(len(vocabulary))[:SAMPLE_WORDS].copy()
+    initial_vectors = _first_word_vectors(trainer, subwords, min(SAMPLE_WORDS, len(vocabulary)))
     position = TrainingPosition(0, 0, 0, 0.0)
     if state is not None:
         tables, position = checkpointer.restore(state)
@@ -117,7 +118,20 @@ def train_tables(
     result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
     seconds = time.perf_counter() - started
     logger.info("training took %.1f s", seconds)
-    return Trained(result.position, result.final_loss, seconds, trainer.tables(), initial_vectors, subwords)
+    tables = trainer.tables()
+    del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export makes its own
+    gc.collect()
+    return Trained(result.position, result.final_loss, seconds, tables, initial_vectors, subwords)
+
+
+def _first_word_vectors(trainer, subwords, count: int) -> np.ndarray:
+    """The first `count` words' vectors, read from the trainer's tables without copying them whole."""
+    if subwords is None:
+        return trainer.gather_rows("input", np.arange(count))
+    rows, owner = subwords.rows_of(np.arange(count))
+    sums = np.zeros((count, trainer.table_shapes()["input"][1]), np.float32)
+    np.add.at(sums, owner, trainer.gather_rows("input", rows))
+    return sums / subwords.sizes()[:count, None]
 
 
 def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):

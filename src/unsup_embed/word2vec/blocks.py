@@ -31,9 +31,10 @@ parameter-server workers and the JAX path take their signatures from it.
   drawn beforehand, for a step that must know every row it will touch
   before it starts (the parameter-server workers); without it, the step
   draws them itself from `seed`;
-- `subword_rows`, `subword_owner` (steps, budget) int32, with `--subwords`:
-  the input rows of the step's words and the position each belongs to
-  (subword_inputs.py). A step then holds as many whole rows as fit its
+- `subword_rows`, `subword_owner` (steps, budget) and `subword_slot`
+  (steps, rows, centres or span) int32, with `--subwords`: the input rows of
+  the step's distinct words, the word each belongs to, and each position's
+  word (subword_inputs.py). A step then holds as many whole rows as fit its
   budget of input rows; the others are left empty.
 
 The last block of an epoch is padded with empty positions (sentence -1),
@@ -96,8 +97,10 @@ def block_schema(shape: BlockShape, subwords=None) -> dict[str, tuple[tuple[int,
         "seed": ((shape.steps, 2), "int32"),
     }
     if subwords is not None:
+        grid = (shape.rows, subwords.positions_per_row)
         schema["subword_rows"] = ((shape.steps, subwords.budget), "int32")
         schema["subword_owner"] = ((shape.steps, subwords.budget), "int32")
+        schema["subword_slot"] = ((shape.steps, *grid), "int32")
     return schema
 
 
@@ -187,7 +190,8 @@ class BlockStream:
             if self.subwords is not None:
                 used = centres if self.subwords.centres_only else (grid_sentences >= 0) & (np.arange(shape.rows) < rows)[:, None]
                 grid = grid_ids[:, shape.window : shape.window + shape.length] if self.subwords.centres_only else grid_ids
-                block["subword_rows"][step], block["subword_owner"][step] = self.subwords.inputs(grid, used)
+                inputs = self.subwords.inputs(grid, used)
+                block["subword_rows"][step], block["subword_owner"][step], block["subword_slot"][step] = inputs
             buffer.advance(count)
         ends = np.append(starts[1:], buffer.next_position(0, self.tokens))
         starts = np.minimum(starts, ends)

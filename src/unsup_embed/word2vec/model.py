@@ -104,6 +104,21 @@ class Word2VecModel(keras.Model):
             tables["output"] = self.context_embedding.embeddings
         return tables
 
+    def table_values(self) -> dict[str, np.ndarray]:
+        """Every table as a NumPy array (a copy)."""
+        return {name: keras.ops.convert_to_numpy(table) for name, table in self.tables().items()}
+
+    def table_shapes(self) -> dict[str, tuple[int, int]]:
+        return {name: tuple(table.shape) for name, table in self.tables().items()}
+
+    def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """Some rows of a table, without copying the rest (a checkpoint writes a big table a slice at a time)."""
+        return keras.ops.convert_to_numpy(keras.ops.take(self.tables()[name], ids, axis=0))
+
+    def load_tables(self, tables: dict[str, np.ndarray]) -> None:
+        for name, table in self.tables().items():
+            table.assign(tables[name])
+
     def call(self, step):
         """The per-centre loss of one step of a block (its fields without the leading step axis)."""
         pairs = step_pairs(self, step)

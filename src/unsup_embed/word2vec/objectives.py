@@ -65,8 +65,9 @@ class StepPairs:
     noise: object | None  # (rows, length / group, draws) noise word ids
     window: int
     length: int
-    subword_rows: object | None = None  # (budget,) input rows of the step's words, with --subwords
-    subword_owner: object | None = None  # (budget,) the grid position each of them belongs to
+    subword_rows: object | None = None  # (budget,) input rows of the step's distinct words, with --subwords
+    subword_owner: object | None = None  # (budget,) the distinct word each of them belongs to
+    subword_slot: object | None = None  # (rows, positions) each position's distinct word
 
     @property
     def centre_ids(self):
@@ -76,8 +77,9 @@ class StepPairs:
         """The input rows of a grid of positions (centres, or the whole span), each standing for `updates` pair updates."""
         if self.subword_rows is None:
             return Lookup("input", grid_ids, updates)
-        owner, shape = self.subword_owner, tuple(ops.shape(grid_ids))
-        return Lookup("input", self.subword_rows, row_updates(updates, owner), lambda rows: composite_inputs(rows, owner, shape))
+        owner, slot = self.subword_owner, self.subword_slot
+        slots = ops.shape(slot)[0] * ops.shape(slot)[1]
+        return Lookup("input", self.subword_rows, row_updates(updates, owner, slot, slots), lambda rows: composite_inputs(rows, owner, slot, slots))
 
     def neighbours(self, span_rows, index: int):
         """The rows at offsets(window)[index] of every centre: (rows, length, dim)."""

@@ -54,7 +54,9 @@ def step_pairs(model, step: dict) -> StepPairs:
     elif model.negative_sampling:
         rows = ops.shape(step["ids"])[0]
         noise = noise_ids(model.noise_table, step["seed"], (rows, length // model.negative_group, model.noise_draws))
-    return StepPairs(step["ids"], masks, counts, noise, window, length, step.get("subword_rows"), step.get("subword_owner"))
+    return StepPairs(
+        step["ids"], masks, counts, noise, window, length, step.get("subword_rows"), step.get("subword_owner"), step.get("subword_slot")
+    )
 
 
 def sgd_step(model, tables: dict, tallies: dict, step: dict):

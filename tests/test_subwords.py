@@ -1,0 +1,155 @@
+"""Subwords: fastText's n-grams and buckets, its binary model through both loaders, unseen words, CBOW, the bad options."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from gensim.models.fasttext import load_facebook_vectors
+
+from unsup_embed.cli import main, train_main
+from unsup_embed.text.subwords import SubwordTable, character_ngrams, fasttext_hash, fasttext_hashes, ngram_buckets
+
+BUCKETS = 50_000
+
+
+def fnv1a_by_hand(text: str) -> int:
+    """FNV-1a as fastText's Dictionary::hash writes it: each UTF-8 byte as a signed char, widened to 32 bits."""
+    value = 2166136261
+    for byte in text.encode("utf-8"):
+        signed = byte - 256 if byte > 127 else byte
+        value = ((value ^ (signed % 2**32)) * 16777619) % 2**32
+    return value
+
+
+def test_the_ngrams_of_a_short_word_are_fastTexts():
+    assert character_ngrams("cat", 3, 6) == ["<ca", "<cat", "<cat>", "cat", "cat>", "at>"]
+    assert character_ngrams("cat", 3, 3) == ["<ca", "cat", "at>"]
+    # Whole characters, never a piece of one.
+    assert character_ngrams("né", 3, 3) == ["<né", "né>"]
+
+
+def test_the_hash_is_fnv1a_with_signed_bytes():
+    # Published FNV-1a values for ASCII text (no signed byte involved), and a byte past 0x7f, by hand.
+    assert fasttext_hash(b"") == 2166136261
+    assert fasttext_hash(b"a") == 0xE40C292C
+    assert fasttext_hash(b"foobar") == 0xBF9CF968
+    for text in ["<ca", "cat>", "né>", "日本"]:
+        assert fasttext_hash(text.encode("utf-8")) == fnv1a_by_hand(text)
+    many = ["<ca", "cat>", "né>", "日本", "a"]
+    assert fasttext_hashes([text.encode("utf-8") for text in many]).tolist() == [fnv1a_by_hand(text) for text in many]
+
+
+def test_a_words_rows_are_its_own_then_its_ngram_buckets():
+    table = SubwordTable.build(["the", "cat"], 3, 6, BUCKETS)
+    rows, owner = table.rows_of(np.array([1]))
+    assert rows.tolist() == [1] + [2 + fnv1a_by_hand(ngram) % BUCKETS for ngram in character_ngrams("cat", 3, 6)]
+    assert owner.tolist() == [0] * 7
+    assert ngram_buckets("cat", 3, 6, BUCKETS) == [row - 2 for row in rows[1:].tolist()]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fasttext") is None, reason="the fasttext package is not installed")
+def test_the_rows_are_those_fastText_itself_looks_up(tmp_path):
+    import fasttext
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("the cat sat on the mat\n" * 50)
+    model = fasttext.train_unsupervised(str(corpus), model="skipgram", dim=8, epoch=1, minCount=1, minn=3, maxn=6, bucket=BUCKETS, verbose=0)
+    words = model.get_words()
+    table = SubwordTable.build(words, 3, 6, BUCKETS)
+    for index, word in enumerate(words):
+        if word == "</s>":
+            continue  # fastText's end-of-sentence token has no n-grams; this project has no such token
+        _, ids = model.get_subwords(word)
+        assert table.rows_of(np.array([index]))[0].tolist() == ids.tolist(), word
+
+
+@pytest.fixture(scope="module")
+def subword_model(tmp_path_factory, toy_corpus):
+    out = tmp_path_factory.mktemp("subwords") / "model.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--subwords", "--buckets", str(BUCKETS), "--epochs", "3", "--quiet", "--seed", "3"]) == 0
+    return out
+
+
+def test_a_subword_run_writes_fastTexts_model_and_a_vec_gensim_loads(subword_model):
+    vec = KeyedVectors.load_word2vec_format(str(subword_model.with_suffix(".vec")))
+    model = load_facebook_vectors(str(subword_model))
+    assert vec.index_to_key == model.index_to_key
+    assert np.allclose(vec["paris"], model["paris"], atol=1e-5)  # the .vec holds the words' n-gram means
+    # An unseen word gets a vector close to a seen word sharing its n-grams.
+    assert "pariss" not in model.key_to_index
+    assert model.similarity("pariss", "paris") > 0.8
+    assert model.most_similar("pariss", topn=1)[0][0] == "paris"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fasttext") is None, reason="the fasttext package is not installed")
+def test_fastText_itself_loads_the_model_and_answers_unseen_words(subword_model):
+    import fasttext
+
+    model = fasttext.load_model(str(subword_model))
+    gensim_model = load_facebook_vectors(str(subword_model))
+    assert len(model.get_words()) == len(gensim_model.index_to_key)
+    assert np.allclose(model.get_word_vector("paris"), gensim_model["paris"], atol=1e-5)
+    assert np.allclose(model.get_word_vector("pariss"), gensim_model["pariss"], atol=1e-5)
+
+
+def test_evaluate_answers_unseen_words_from_ngrams_and_counts_them(subword_model, tmp_path, capsys):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("paris\tmadrid\t9\nparisss\tmadrid\t9\ndog\tcat\t8\ndog\tparis\t1\ndogz\tparis\t1\n")
+    assert main(["evaluate", str(subword_model), "--pairs", str(pairs), "--json"]) == 0
+    import json
+
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["subword_model"] is True
+    assert figures["pairs"][0]["from_ngrams"] == 2 and figures["pairs"][0]["out_of_vocabulary"] == 0.0
+
+
+def test_show_neighbours_works_for_unseen_words(toy_corpus, tmp_path, capsys):
+    out = tmp_path / "m.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--subwords", "--buckets", "20000", "--epochs", "1", "--quiet", "--show-neighbours", "parisss"]) == 0
+    printed = capsys.readouterr().out
+    assert "parisss: " in printed and "not in the vocabulary" not in printed
+
+
+def test_cbow_learns_the_planted_groups(toy_corpus, tmp_path, toy_groups):
+    out = tmp_path / "cbow.bin"
+    assert train_main([str(toy_corpus), "-o", str(out), "--architecture", "cbow", "--epochs", "5", "--quiet", "--seed", "3"]) == 0
+    vectors = KeyedVectors.load_word2vec_format(str(out), binary=True)
+    for group, members in toy_groups.items():
+        purity = np.mean([np.mean([other in members for other, _ in vectors.most_similar(word, topn=5)]) for word in members])
+        assert purity >= 0.8, f"{group}: only {purity:.0%} of the top-5 neighbours are in the group"
+
+
+def test_cbow_with_subwords_answers_unseen_words(toy_corpus, tmp_path, toy_groups):
+    out = tmp_path / "cbow.bin"
+    arguments = [str(toy_corpus), "-o", str(out), "--architecture", "cbow", "--subwords", "--buckets", "20000", "--epochs", "3", "--quiet"]
+    assert train_main(arguments) == 0
+    model = load_facebook_vectors(str(out))
+    assert "dogg" not in model.key_to_index
+    # Its n-grams, most of them shared with "dog", place it among the animals.
+    neighbours = [word for word, _ in model.most_similar("dogg", topn=5)]
+    assert sum(word in toy_groups["animals"] for word in neighbours) >= 4, neighbours
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--min-n", "5", "--max-n", "4"], "--min-n must be at least 1 and at most --max-n"),
+        (["--buckets", "0"], "--buckets must be at least 1"),
+        (["--max-n", "21"], "--max-n must be at most 20"),
+        (["--objective", "distance"], "--subwords trains with negative sampling only"),
+    ],
+)
+def test_bad_subword_options_are_one_line_before_any_work(arguments, message, toy_corpus, tmp_path, capsys):
+    assert train_main([str(toy_corpus), "-o", str(tmp_path / "m.bin"), "--subwords", "--quiet", *arguments]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("output, extra", [("m.vec", []), ("m.txt", []), ("m.bin", ["--format", "text"])])
+def test_a_subword_run_refuses_a_word2vec_only_output(output, extra, toy_corpus, tmp_path, capsys):
+    assert train_main([str(toy_corpus), "-o", str(tmp_path / output), "--subwords", "--quiet", *extra]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "fastText's binary model" in error and len(error.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
