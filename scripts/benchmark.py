@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="gensim workers and fastText threads (default: %(default)s)")
     parser.add_argument("--unsup-args", default="", metavar="STRING", help='extra flags for `unsup_embed train`, e.g. "--threads 2" (split with shlex; a single flag as --unsup-args=--flag)')
     parser.add_argument("--subwords", action="store_true", help="subword vectors: fastText minn 3 maxn 6, unsup-embed --subwords, gensim skipped")
+    parser.add_argument("--pairs", type=Path, action="append", default=[], metavar="FILE", help="another word1<TAB>word2<TAB>score file to evaluate, e.g. from scripts/make_rare_words.py (repeatable)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown file the table is appended to")
     parser.add_argument("--no-report", action="store_true", help="print only")
     # Older spellings, kept so earlier commands in docs/benchmarks.md still run.
@@ -243,11 +244,11 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
         tokens, extra = in_vocabulary_tokens(tool, output, stdout)
     except (OSError, ValueError, IndexError, KeyError) as error:
         raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
-    vectors = load_output(tool, output)
-    from unsup_embed.evaluate import evaluate
+    vectors = load_output(tool, output.with_suffix(".bin") if arguments.subwords else output)
+    from unsup_embed.evaluate import default_pairs, evaluate
 
     try:
-        evaluation = evaluate(vectors, name=NAMES[tool])
+        evaluation = evaluate(vectors, pairs=default_pairs() + [str(path) for path in arguments.pairs], name=NAMES[tool])
     except Exception as error:  # noqa: BLE001 - reported in the table like any other failure
         raise ToolFailed(f"evaluation: {error.__class__.__name__}: {first_error_line(str(error))}") from None
     return {
@@ -261,6 +262,10 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
         "analogy_oov": evaluation.analogy.out_of_vocabulary,
         "wordsim353": evaluation.pairs[0].spearman,
         "simlex999": evaluation.pairs[1].spearman,
+        "analogy_from_ngrams": evaluation.analogy.from_ngrams,
+        **{f"pairs{index}": result.spearman for index, result in enumerate(evaluation.pairs[2:])},
+        **{f"pairs{index}_skipped": result.out_of_vocabulary for index, result in enumerate(evaluation.pairs[2:])},
+        **{f"pairs{index}_from_ngrams": result.from_ngrams for index, result in enumerate(evaluation.pairs[2:])},
         **extra,
     }
 
@@ -368,6 +373,7 @@ def fasttext_child(corpus: str, output: str, arguments) -> int:
     words, counts = model.get_words(include_freq=True)
     if arguments.subwords:
         matrix = [model.get_word_vector(word) for word in words]  # the word's row plus its n-grams', averaged
+        model.save_model(str(Path(output).with_suffix(".bin")))  # as `fasttext -output` does: the model that answers unseen words
     else:
         matrix = model.get_input_matrix()[: len(words)]  # row i is word i, and its whole vector with no n-grams
     write_word2vec_text(output, words, matrix, SETTINGS["dim"])
@@ -452,9 +458,16 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
         ("  semantic", "semantic", "{:.3f}"),
         ("  syntactic", "syntactic", "{:.3f}"),
         ("  questions skipped (OOV)", "analogy_oov", "{:.1%}"),
+        ("  questions answered from n-grams", "analogy_from_ngrams", "{:,}"),
         ("WordSim-353 Spearman", "wordsim353", "{:.3f}"),
         ("SimLex-999 Spearman", "simlex999", "{:.3f}"),
     ]
+    for index, path in enumerate(arguments.pairs):
+        rows += [
+            (f"{path.name} Spearman", f"pairs{index}", "{:.3f}"),
+            ("  pairs skipped (OOV)", f"pairs{index}_skipped", "{:.1%}"),
+            ("  pairs answered from n-grams", f"pairs{index}_from_ngrams", "{:,}"),
+        ]
     for index, (label, key, fmt) in enumerate(rows):
         cells = []
         for tool in tools:
@@ -464,9 +477,9 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
                 cells.append(figure(results[tool][key], fmt))
         for other in compared:
             ours, theirs = results["unsup-embed"][key], results[other][key]
-            if not (number(ours) and number(theirs)) or key in ("analogy_oov", "tokens"):
+            if not (number(ours) and number(theirs)) or key in ("analogy_oov", "tokens", "analogy_from_ngrams") or "_" in key and key.startswith("pairs"):
                 cells.append("")
-            elif key in QUALITY:
+            elif key in QUALITY or key.startswith("pairs"):
                 cells.append(f"{ours - theirs:+.3f}".replace("-0.000", "+0.000"))
             else:
                 cells.append(f"{ours / theirs:.2f}x" if theirs else "")
