@@ -1,30 +1,30 @@
 #!/usr/bin/env python3
-"""Where does training time go? The pair pipeline and the compiled step, apart and together.
+"""Where does training time go? The host's blocks, the compiled step, and the step's operations, as tables.
 
-On one corpus (default: the first 4M words of text8like), after counting and
-encoding, it times:
-  1. the NumPy pair pipeline alone: one epoch of blocks (pairs, shuffle,
-     noise words), consumed and thrown away;
-  2. the compiled Keras training step alone: the same blocks, made
-     beforehand and fed through the same tf.data path (no NumPy work);
-  3. both together: one epoch of `model.fit`, as training runs.
-If 3 is close to 2, the step is the bottleneck and the pipeline is hidden
-behind it by prefetch; if 3 is close to 1 + 2, they do not overlap.
+On one corpus (default: the first 4M words of text8like), after the reading
+pass, it times:
+  1. the host side alone: one epoch of blocks (subsampling, the rows of each
+     step, with --subwords their input rows), made and thrown away;
+  2. the compiled block step alone, on blocks made beforehand;
+  3. both, as training runs them;
+then, with `--operations`, it traces a few blocks with TensorFlow's profiler
+and XLA's per-operation trace events, and lists the operations that take the
+most time per block (dot products, gathers, scatters, fusions...).
 
-    python scripts/profile_training.py [--corpus PATH] [--max-words N] [--batch-size B]
+    python scripts/profile_training.py [--corpus PATH] [--max-words N] [--batch-size B] [--subwords] [--operations]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import glob
 import os
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "text8like.zip"
 
@@ -33,75 +33,86 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--max-words", type=int, default=4_000_000)
-    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--batch-size", type=int, default=2048)
     parser.add_argument("--steps-per-call", type=int, default=32)
+    parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--subwords", action="store_true")
+    parser.add_argument("--operations", action="store_true", help="also list the compiled step's costliest operations")
     arguments = parser.parse_args()
-
-    import keras
-    import numpy as np
-    import tensorflow as tf
+    if arguments.operations:
+        os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_xprof_traceme=true"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from benchmark import prepare_corpus
 
     from unsup_embed.config import TrainConfig
-    from unsup_embed.encode import EncodedCorpus
-    from unsup_embed.model import SkipGramModel
-    from unsup_embed.pairs import PairBlocks
-    from unsup_embed.train import block_dataset
-    from unsup_embed.vocab import Vocabulary
+    from unsup_embed.text.corpus import TextCorpus
+    from unsup_embed.text.ingest import ingest
+    from unsup_embed.training.trainers import build_model, subword_packer
+    from unsup_embed.word2vec.blocks import BlockShape, BlockStream
 
-    work = Path(tempfile.mkdtemp(prefix="unsup-embed-profile-"))
-    text = work / "corpus.txt"
-    with zipfile.ZipFile(arguments.corpus) as archive, archive.open(archive.namelist()[0]) as source:
-        words = source.read(arguments.max_words * 7).decode("utf-8", "replace").split()[: arguments.max_words]
-    text.write_text(" ".join(words))
-    sentences = [words[i : i + 10_000] for i in range(0, len(words), 10_000)]
-    config = TrainConfig(epochs=1, batch_size=arguments.batch_size, steps_per_call=arguments.steps_per_call, quiet=True)
-    vocabulary = Vocabulary.build(sentences, config.min_count, progress=False)
-    encoded = EncodedCorpus.write(sentences, vocabulary, work / "work", progress=False)
-    blocks = PairBlocks(encoded, vocabulary, config)
+    config = TrainConfig(batch_size=arguments.batch_size, steps_per_call=arguments.steps_per_call, architecture=arguments.architecture, subwords=arguments.subwords, epochs=1)
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        corpus = prepare_corpus(arguments.corpus, work, arguments.max_words, 1)
+        read = ingest(TextCorpus(corpus), work / "ids", config.min_count, None, config.count_limit, progress=False)
+        vocabulary, tokens = read.vocabulary, len(read.encoded)
+        shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
+        packer = subword_packer(vocabulary, config, shape) if config.subwords else None
+        stream = BlockStream(read.encoded, vocabulary.keep_probabilities(config.sample), shape, 1, config.alpha, config.min_alpha, config.seed, subwords=packer)
 
-    started = time.perf_counter()
-    produced = list(blocks.epoch(0))
-    pipeline_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        blocks = list(stream.epoch(0))
+        host = time.perf_counter() - started
 
-    def new_model():
-        model = SkipGramModel(len(vocabulary), config.dim, negative_group=config.negative_group, steps_per_call=config.steps_per_call, seed=1)
-        model.build()
-        model.compile(optimizer=keras.optimizers.SGD(config.alpha), jit_compile=True)
-        model.optimizer.build(model.trainable_variables)
-        return model
+        model = build_model(vocabulary, config, shape)
+        model.train_on_batch(blocks[0])  # compiles
+        started = time.perf_counter()
+        for block in blocks:
+            model.train_on_batch(block)
+        step = time.perf_counter() - started
 
-    class Replay:
-        """Stands in for PairBlocks: the same tf.data path, blocks made beforehand."""
+        started = time.perf_counter()
+        for block in stream.epoch(0):
+            model.train_on_batch(block)
+        both = time.perf_counter() - started
 
-        negative_sampling = True
-
-        def epoch(self, epoch):
-            return iter(produced)
-
-    model = new_model()
-    model.fit(block_dataset(Replay(), config, epoch=0).take(1), verbose=0)  # compile outside the clock
-    started = time.perf_counter()
-    model.fit(block_dataset(Replay(), config, epoch=0), verbose=0)
-    step_seconds = time.perf_counter() - started
-
-    model = new_model()
-    model.fit(block_dataset(Replay(), config, epoch=0).take(1), verbose=0)
-    started = time.perf_counter()
-    model.fit(block_dataset(blocks, config, epoch=0), verbose=0)
-    together_seconds = time.perf_counter() - started
-
-    tokens = len(encoded)
-    pairs = sum(float(block["weight"].sum()) for block in produced)
-    print(f"corpus: {tokens:,} in-vocabulary tokens, {pairs:,.0f} pairs in {len(produced)} blocks of {config.steps_per_call} x {config.batch_size}")
-    print("| part | seconds | words/s | pairs/s |")
-    print("|---|---|---|---|")
-    for label, seconds in (
-        ("pair pipeline alone (NumPy)", pipeline_seconds),
-        ("compiled step alone (replayed blocks)", step_seconds),
-        ("both, as training runs (fit + prefetch)", together_seconds),
-    ):
-        print(f"| {label} | {seconds:.2f} | {tokens / seconds:,.0f} | {pairs / seconds:,.0f} |")
+        rows = [("host side alone (blocks)", host), ("compiled step alone", step), ("both, as training runs", both)]
+        print(f"{tokens:,} in-vocabulary tokens, vocabulary {len(vocabulary):,}, {len(blocks)} blocks of {shape.steps} steps x {shape.centres_per_step:,} centres"
+              + (f", {packer.budget:,} input rows per step" if packer else ""))
+        print("\n| part | seconds | words/s |\n|---|---|---|")
+        for name, seconds in rows:
+            print(f"| {name} | {seconds:.2f} | {tokens / seconds:,.0f} |")
+        if arguments.operations:
+            print_operations(model, blocks[1:6])
     return 0
+
+
+def print_operations(model, blocks: list) -> None:
+    """The compiled step's costliest operations per block, from XLA's trace events."""
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    with tempfile.TemporaryDirectory() as directory:
+        tf.profiler.experimental.start(directory)
+        for block in blocks:
+            model.train_on_batch(block)
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(open(glob.glob(f"{directory}/**/*.xplane.pb", recursive=True)[0], "rb").read())
+    totals: collections.Counter = collections.Counter()
+    for plane in space.planes:
+        names = {key: value.name for key, value in plane.event_metadata.items()}
+        for line in plane.lines:
+            if "Eigen" not in line.name and "XLA" not in line.name:
+                continue  # XLA's worker threads carry the operations' events
+            for event in line.events:
+                name = names.get(event.metadata_id, "?")
+                if not name.startswith(("ThunkExecutor", "SlinkyThreadPool")):
+                    totals[name] += event.duration_ps / 1e9  # milliseconds
+    print(f"\n| operation (XLA) | ms per block |\n|---|---|")
+    for name, milliseconds in totals.most_common(20):
+        print(f"| {name} | {milliseconds / len(blocks):.1f} |")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ def test_embedding_matrix_takes_a_mapping_and_a_path(tmp_path):
 def test_coverage_of_an_empty_vocabulary_and_as_dict():
     coverage = Coverage("none", 0, 0)
     assert coverage.share == 0.0 and coverage.missing == 0
-    assert Coverage("toy", 2, 3).as_dict() == {"found": 2, "total": 3, "share": 0.6667}
+    assert Coverage("toy", 2, 3).as_dict() == {"found": 2, "total": 3, "share": 0.6667, "from_ngrams": 0}
+    assert Coverage("toy", 2, 3, 1).as_dict()["from_ngrams"] == 1
     matrix, coverage = embedding_matrix(_keyed(), ["", "[UNK]"])
     assert matrix.shape == (2, 3) and not matrix.any() and (coverage.found, coverage.total) == (0, 0)
 

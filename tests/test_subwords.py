@@ -153,3 +153,13 @@ def test_a_subword_run_refuses_a_word2vec_only_output(output, extra, toy_corpus,
     error = capsys.readouterr().err.strip()
     assert "fastText's binary model" in error and len(error.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fusion_sources_answer_unseen_task_words_from_ngrams_and_count_them(subword_model):
+    from unsup_embed.fusion.sources import embedding_matrix
+
+    matrix, coverage = embedding_matrix(subword_model, ["", "[UNK]", "paris", "parisss", "dog"])
+    assert (coverage.found, coverage.total, coverage.from_ngrams) == (3, 3, 1)
+    assert "1 of them from n-grams" in coverage.describe()
+    assert np.any(matrix[3]) and not np.any(matrix[:2])
+    assert np.dot(matrix[2], matrix[3]) / np.linalg.norm(matrix[2]) / np.linalg.norm(matrix[3]) > 0.8

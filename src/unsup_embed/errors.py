@@ -89,20 +89,25 @@ class TrainingInterrupted(RunFailure):
         self.exit_status = 143 if signal_name == "SIGTERM" else 130
 
 
-def write_failure(error: OSError, what: str, where=None) -> RunFailure:
-    """A RunFailure for an OSError met while writing `what` in `where`: names the path, the cause and the space left."""
+def write_failure(error: OSError, what: str, where=None, kept: str = "") -> RunFailure:
+    """A RunFailure for an OSError met while reading or writing `what` in `where`: the path, the cause, the space left.
+
+    `kept` says what the run keeps (a checkpoint to resume from), if anything.
+    """
     import errno
     import shutil
 
     target = error.filename or where or what
     reason = error.strerror or str(error)
-    hint = ""
+    hint = f"; {kept}" if kept else ""
     if error.errno in (errno.ENOSPC, errno.EDQUOT) or (error.errno is None and "written" in reason):
         free = ""
-        with contextlib.suppress(OSError, TypeError):
-            free = f" ({shutil.disk_usage(where or target).free:,} bytes free there)"
+        for place in (where, getattr(where, "parent", None)):
+            with contextlib.suppress(OSError, TypeError):
+                free = f" ({shutil.disk_usage(place).free:,} bytes free there)"
+                break
         reason = f"{reason}: no space left on the device{free}" if error.errno is None else reason + free
-        hint = "; free some space (or choose another place with -o / --work-dir) and run again"
+        hint = hint or "; free some space (or choose another place with -o / --work-dir) and run again"
     elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = "; choose a place you can write to"
-    return RunFailure(f"cannot write {what} ({target}): {reason}{hint}")
+        hint = hint or "; choose a place you can write to"
+    return RunFailure(f"{what} failed ({target}): {reason}{hint}")

@@ -112,7 +112,7 @@ class OutputLock:
             return
         except (OSError, ValueError, KeyError, TypeError):
             pid, host = None, None
-        if pid is not None and host == os.uname().nodename and _alive(pid):
+        if pid is not None and host == os.uname().nodename and pid != os.getpid() and _alive(pid):
             raise OutputLocked(
                 f"another run (process {pid}) is writing {self.output}; wait for it to finish, or stop it, "
                 f"then run again (its lock is {self.path})"
@@ -121,7 +121,7 @@ class OutputLock:
             raise OutputLocked(
                 f"a run on host {host} (process {pid}) holds {self.output}; if it is no longer running, remove {self.path}"
             )
-        logger.warning("taking over the lock %s of a run that no longer exists", self.path)
+        logger.warning("taking over the lock %s of a run that is no longer running", self.path)
         self.path.unlink(missing_ok=True)
 
     def release(self) -> None:

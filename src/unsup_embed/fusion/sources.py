@@ -5,7 +5,9 @@ vocabulary, ready for `keras.layers.Embedding(weights=[matrix])`, and reports
 how many of the vocabulary's words were found (as keras-io's
 `pretrained_word_embeddings` example does). `vectors` is loaded gensim
 KeyedVectors, or a path that `vectors.load_vectors` reads (word2vec text or
-binary, GloVe). Rows of words not found are zeros; so are the padding (`""`)
+binary, GloVe, fastText's binary model, whose n-grams give vectors to the
+task's words it never saw; the coverage counts those apart). Rows of words
+not found are zeros; so are the padding (`""`)
 and out-of-vocabulary (`"[UNK]"`) rows that Keras' `TextVectorization.get_vocabulary()`
 puts first, which are not counted.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..vectors import load_vectors
+from ..vectors import is_subword_model, load_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ class Coverage:
     """How many words of a vocabulary one source has vectors for."""
 
     name: str
-    found: int
+    found: int  # in the source's vocabulary, or from n-grams
     total: int
+    from_ngrams: int = 0  # of `found`: words the source never saw, answered from their n-grams (fastText models)
 
     @property
     def missing(self) -> int:
@@ -46,10 +49,11 @@ class Coverage:
         return self.found / self.total if self.total else 0.0
 
     def describe(self) -> str:
-        return f"{self.name}: {self.found:,} of {self.total:,} words found ({self.share:.1%}; {self.missing:,} missing)"
+        ngrams = f", {self.from_ngrams:,} of them from n-grams" if self.from_ngrams else ""
+        return f"{self.name}: {self.found:,} of {self.total:,} words found ({self.share:.1%}{ngrams}; {self.missing:,} missing)"
 
     def as_dict(self) -> dict:
-        return {"found": self.found, "total": self.total, "share": round(self.share, 4)}
+        return {"found": self.found, "total": self.total, "share": round(self.share, 4), "from_ngrams": self.from_ngrams}
 
 
 def embedding_matrix(vectors, vocabulary: Sequence[str] | Mapping[str, int], name: str | None = None) -> tuple[np.ndarray, Coverage]:
@@ -72,6 +76,11 @@ def embedding_matrix(vectors, vocabulary: Sequence[str] | Mapping[str, int], nam
     if found:
         target, source = np.array(found).T
         matrix[target] = vectors.vectors[source]
-    coverage = Coverage(name or "vectors", len(found), len(wanted))
+    # A fastText model has a vector for a word it never saw: the mean of its n-grams' rows.
+    unseen = [(word, row) for word, row in wanted if word not in vectors.key_to_index] if is_subword_model(vectors) else []
+    for word, row in unseen:
+        matrix[row] = vectors.get_vector(word)
+    unseen = [row for _, row in unseen if np.any(matrix[row])]  # a word without a single n-gram gets no vector
+    coverage = Coverage(name or "vectors", len(found) + len(unseen), len(wanted), len(unseen))
     logger.info("%s", coverage.describe())
     return matrix, coverage

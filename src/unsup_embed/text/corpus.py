@@ -100,15 +100,15 @@ def corpus_files(path: str | os.PathLike, exclude: Iterable[str | os.PathLike] =
         return [root]
     if not root.is_dir():
         raise CorpusError(f"corpus path {str(root)!r} is not a regular file or a directory (a FIFO or a device?); give text files")
-    excluded = {os.path.abspath(item) for item in exclude}
+    excluded = {os.path.realpath(item) for item in exclude}
     found = []
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = sorted(
-            name for name in subdirectories if not name.startswith(".") and os.path.abspath(os.path.join(directory, name)) not in excluded
+            name for name in subdirectories if not name.startswith(".") and os.path.realpath(os.path.join(directory, name)) not in excluded
         )
         for name in names:
             file = Path(directory) / name
-            if name.startswith(".") or os.path.abspath(file) in excluded:
+            if name.startswith(".") or os.path.realpath(file) in excluded:
                 continue
             if _is_special(file):
                 logger.warning("skipping %s: not a regular file (a FIFO, socket or device)", _shown(file))

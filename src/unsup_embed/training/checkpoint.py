@@ -62,8 +62,10 @@ class TrainingPosition:
     steps: int  # SGD steps in all
     words: float  # corpus words processed in all
 
-    def describe(self) -> str:
-        """The position as people count it: epochs from 1."""
+    def describe(self, epochs: int | None = None) -> str:
+        """The position as people count it: epochs from 1 (the end of the last one, once all `epochs` are done)."""
+        if epochs is not None and self.epoch >= epochs:
+            return f"the end of epoch {epochs}, step {self.steps:,}"
         return f"epoch {self.epoch + 1}, step {self.steps:,}"
 
 

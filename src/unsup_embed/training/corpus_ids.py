@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
 from ..distributed.cluster import ClusterRole
-from ..errors import CheckpointError, CorpusError
+from ..errors import CheckpointError, ClusterFailure, CorpusError
 from ..text.corpus import TextCorpus
 from ..text.encode import EncodedCorpus
 from ..text.ingest import ingest
@@ -97,8 +97,15 @@ def _cluster_merge(options: RunOptions):
     """A function merging this worker's counts with every other worker's, through the cluster's collectives."""
 
     def merge(payload: bytes) -> list[bytes]:
-        from ..distributed.strategies import cluster_strategy, merge_counts
+        from ..distributed.strategies import cluster_errors, cluster_strategy, merge_counts
 
-        return merge_counts(cluster_strategy(options), payload)
+        try:
+            return merge_counts(cluster_strategy(options), payload)
+        except cluster_errors() as error:
+            first_line = (str(error).strip().splitlines() or [""])[0][:200]
+            raise ClusterFailure(
+                f"a task of the cluster failed or stopped answering while the workers merged their counts "
+                f"({error.__class__.__name__}: {first_line}); nothing was trained. Restart every task and run the same commands"
+            ) from None
 
     return merge

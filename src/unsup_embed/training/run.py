@@ -148,7 +148,10 @@ def train(
             if state is None and not checkpointer.exists():  # nothing trained yet: leave nothing behind
                 _remove_work(paths, checkpointer)
             if isinstance(error, OSError):
-                raise write_failure(error, *_what(phase, paths)) from None
+                kept = ""
+                if checkpointer.exists():
+                    kept = f"the checkpoint in {checkpointer.directory}/ is kept: free some space, then run the same command with --resume"
+                raise write_failure(error, *_what(phase, paths), kept=kept) from None
             raise
         checkpointer.remove()
         if not options.keep_work:
@@ -223,10 +226,10 @@ def _remove_work(paths: RunPaths, checkpointer: Checkpointer) -> None:
 
 
 def _what(phase: str, paths: RunPaths) -> tuple[str, Path]:
-    """What the run was writing in `phase`, and where."""
+    """What the run was doing in `phase`, and where."""
     return {
-        "reading the corpus": ("the encoded corpus", paths.work),
-        "training": ("a checkpoint", paths.checkpoint),
-        "writing the vectors": ("the vectors", paths.output),
+        "reading the corpus": ("reading the corpus into its encoded form", paths.work),
+        "training": ("writing a checkpoint", paths.checkpoint),
+        "writing the vectors": ("writing the vectors", paths.output),
     }[phase]
 

@@ -102,7 +102,7 @@ def train_tables(
     if state is not None:
         tables, position = checkpointer.restore(state)
         trainer.load(tables)
-        logger.info("resuming at %s", position.describe())
+        logger.info("resuming at %s", position.describe(config.epochs))
     stream = BlockStream(
         encoded,
         vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None,
