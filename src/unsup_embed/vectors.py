@@ -102,12 +102,19 @@ def save_fasttext(
     position = {word: row for row, word in enumerate(words)}
     order = np.array([position[word] for word in model.wv.index_to_key])  # gensim's order of the words
     model.wv.vectors_vocab = np.ascontiguousarray(input_table[order], dtype=np.float32)
-    model.wv.vectors_ngrams = np.ascontiguousarray(input_table[vocabulary_size:], dtype=np.float32)
+    model.wv.vectors_ngrams = np.ascontiguousarray(input_table[vocabulary_size:], dtype=np.float32).view(_WrittenInPlace)
     model.wv.recalc_char_ngram_buckets()
     model.wv.adjust_vectors()
     model.syn1neg = np.ascontiguousarray(output_table[order], dtype=np.float32)
     with atomic_path(path) as temporary:
         save_facebook_model(model, str(temporary))
+
+
+class _WrittenInPlace(np.ndarray):
+    """An array whose `tobytes()` is a view of its memory: gensim's writer calls it on the 2M-row n-gram matrix, and a copy would double the export's memory."""
+
+    def tobytes(self, order="C"):
+        return memoryview(np.ascontiguousarray(self).view(np.ndarray)).cast("B")
 
 
 def sniff_layout(path: str | os.PathLike) -> str:

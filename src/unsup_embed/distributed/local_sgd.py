@@ -154,7 +154,7 @@ class LocalSgdTrainer:
                 return logs
 
     def tables(self) -> dict[str, np.ndarray]:
-        return self.models[0].table_values()
+        return self.models[0].table_values(copy=False)  # asked for once, after training
 
     def table_shapes(self) -> dict[str, tuple[int, int]]:
         return self.models[0].table_shapes()

@@ -139,11 +139,12 @@ class Checkpointer:
             checksums = {}
             for table_name, shape in shapes.items():
                 path = staging / f"{table_name}.npy"
-                stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
-                for start in range(0, shape[0], _SLICE_ROWS):
-                    stored[start : start + _SLICE_ROWS] = trainer.gather_rows(table_name, np.arange(start, min(start + _SLICE_ROWS, shape[0])))
-                stored.flush()
-                del stored
+                # Written, not memory-mapped: a mapped 2M-row table's dirty pages would count in the run's memory.
+                with open(path, "wb") as stream:
+                    np.lib.format.write_array_header_1_0(stream, {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)})
+                    for start in range(0, shape[0], _SLICE_ROWS):
+                        rows = trainer.gather_rows(table_name, np.arange(start, min(start + _SLICE_ROWS, shape[0])))
+                        stream.write(np.ascontiguousarray(rows, dtype="<f4").data)
                 checksums[table_name] = _checksum(path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -65,7 +65,7 @@ class LocalTrainer:
         return []
 
     def tables(self) -> dict[str, np.ndarray]:
-        return self.model.table_values()
+        return self.model.table_values(copy=False)  # asked for once, after training
 
     def table_shapes(self) -> dict[str, tuple[int, int]]:
         return self.model.table_shapes()

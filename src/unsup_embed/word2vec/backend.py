@@ -1,4 +1,4 @@
-"""The three operations of a training step that Keras 3 has no backend-neutral op for.
+"""The operations of a training step that Keras 3 has no backend-neutral op for.
 
 - `uniform_ints(seed, salt, shape, maxval)`: counter-based random integers,
   a pure function of the step's seed, so a resumed run draws what an
@@ -7,6 +7,8 @@
 - `value_and_gradients(loss_function, rows)`: the loss and its gradients with
   respect to the rows a step gathered (TensorFlow: `GradientTape`; JAX:
   `jax.value_and_grad`);
+- `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
+  without a copy (TensorFlow: DLPack);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
   rows `ids`, duplicates summed, as a new value (TensorFlow:
   `tensor_scatter_nd_add`; JAX: `.at[].add`). Inside the compiled block the
@@ -60,3 +62,14 @@ def scatter_add(table, ids, updates):
     import tensorflow as tf
 
     return tf.tensor_scatter_nd_add(table, tf.expand_dims(ids, -1), updates)
+
+
+def numpy_view(tensor):
+    """A read-only NumPy array sharing `tensor`'s memory (CPU tensors), instead of `convert_to_numpy`'s copy."""
+    import numpy as np
+
+    if _is_jax():
+        return np.asarray(tensor)
+    import tensorflow as tf
+
+    return np.from_dlpack(tf.convert_to_tensor(tensor))
