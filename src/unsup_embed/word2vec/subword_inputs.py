@@ -5,7 +5,7 @@ rows of its character n-grams (text/subwords.py), and each of those rows
 receives the whole gradient of the mean, as in fastText (`Model::update`
 adds the gradient of the hidden vector to every input row). Words have
 from 1 to some 80 rows (text8-style English: 15 on average over the text),
-and a step's 2,048 centres hold some 900 distinct words, so a step lists
+and a step's centres hold hundreds of distinct words, so a step lists
 the rows of its distinct words once, flat, never padded word by word:
 
 - host side (`SubwordPacker`): a step holds as many whole rows of centres
