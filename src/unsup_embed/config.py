@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 ARCHITECTURES = ("skipgram", "cbow")
+BATCH_SIZES = {"skipgram": 1024, "cbow": 2048}  # the default --batch-size of each architecture
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
 FORMATS = ("binary", "text")
@@ -83,11 +84,18 @@ class TrainConfig:
     # Centre words per SGD step (about 6 pairs each with window 5): rows of
     # 128 consecutive centres. Frequent words repeat in a batch and their
     # summed row updates grow with it; the row-update cap holds them.
-    # 1,024 against 2,048 on text8like, 5 epochs: analogy 0.384 against
-    # 0.358 at the same speed (100 s against 96 s); 512 gave 0.388 in 107 s.
-    batch_size: int = 1024
+    # None: by architecture (BATCH_SIZES). Skip-gram, text8like, 5 epochs:
+    # 1,024 gave analogy 0.384 against 0.358 for 2,048 at the same speed
+    # (100 s against 96 s); 512 gave 0.388 in 107 s. CBOW, 1 epoch: a step
+    # costs far less, so its fixed cost weighs more: 2,048 took 26 s (analogy
+    # 0.074), 1,024 took 36 s (0.075).
+    batch_size: int | None = None
     steps_per_call: int = 32  # SGD steps inside one compiled call
     seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.batch_size is None:
+            self.batch_size = BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"])
 
     def validate(self) -> None:
         """Raise ConfigError naming the first option that is out of range."""

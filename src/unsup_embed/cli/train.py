@@ -52,7 +52,7 @@ _HELP = {
     "epochs": "passes over the corpus",
     "alpha": "initial learning rate, decayed linearly to --min-alpha",
     "min_alpha": "final learning rate",
-    "batch_size": "centre words per SGD step (a multiple of 16, and of 128 above 128)",
+    "batch_size": "centre words per SGD step, a multiple of 16, and of 128 above 128 (default: 1024 for skipgram, 2048 for cbow)",
     "steps_per_call": "SGD steps per compiled call",
     "seed": "random seed: the same seed gives the same vectors on one machine",
     "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at every epoch end",
@@ -61,6 +61,7 @@ _HELP = {
     "strategy": "how training is distributed; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
     "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }
+_DEFAULTS = {"batch_size": None}  # chosen by the architecture (config.BATCH_SIZES)
 _CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES}
 
 
@@ -77,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 continue
             kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
             parser.add_argument(
-                f"--{field.name.replace('_', '-')}", type=kind, default=getattr(defaults, field.name), choices=_CHOICES.get(field.name), help=_HELP[field.name]
+                f"--{field.name.replace('_', '-')}", type=kind, default=_DEFAULTS.get(field.name, getattr(defaults, field.name)),
+                choices=_CHOICES.get(field.name), help=_HELP[field.name],
             )
     parser.add_argument(
         "--subwords", action="store_true",

@@ -7,6 +7,9 @@
 - `value_and_gradients(loss_function, rows)`: the loss and its gradients with
   respect to the rows a step gathered (TensorFlow: `GradientTape`; JAX:
   `jax.value_and_grad`);
+- `fill_rows(variable, slices)`: write (start, rows) slices into a table
+  variable in place (TensorFlow: `scatter_update`), never holding a second
+  copy of a big table;
 - `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
   without a copy (TensorFlow: DLPack);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
@@ -73,3 +76,19 @@ def numpy_view(tensor):
     import tensorflow as tf
 
     return np.from_dlpack(tf.convert_to_tensor(tensor))
+
+
+def fill_rows(variable, slices) -> None:
+    """Write each (start, values) of `slices` into rows start.. of a Keras table variable."""
+    import numpy as np
+
+    if _is_jax():  # an immutable array: assembled once, on the host
+        table = np.empty(variable.shape, np.float32)
+        for start, values in slices:
+            table[start : start + values.shape[0]] = values
+        variable.assign(table)
+        return
+    import tensorflow as tf
+
+    for start, values in slices:
+        variable.value.scatter_update(tf.IndexedSlices(tf.constant(values), tf.range(start, start + values.shape[0])))

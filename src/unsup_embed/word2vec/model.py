@@ -30,32 +30,15 @@ from .step import sgd_step, step_pairs, train_block
 ARCHITECTURES = ("skipgram", "cbow")
 
 
-class SlicedUniform(keras.initializers.Initializer):
-    """Uniform in +-scale, drawn by NumPy a slice of rows at a time straight into one float32 array.
+def uniform_slices(rows: int, dim: int, scale: float, seed: int | None, slice_rows: int = 65_536):
+    """(start, float32 values) of a (rows, dim) table uniform in +-scale, drawn by NumPy a slice of rows at a time.
 
-    TensorFlow's own uniform initialiser leaves some three times the table
-    in the process (measured: +2.5 GiB for fastText's 2M x 100 input matrix,
-    against +0.8 GiB for this one), which would set the peak memory of a
-    `--subwords` run. The values are a function of the seed alone, the same
-    on every backend.
+    The values are a function of the seed alone, the same on every backend.
     """
-
-    SLICE_ROWS = 65_536
-
-    def __init__(self, scale: float, seed: int):
-        self.scale = float(scale)
-        self.seed = None if seed is None else int(seed)
-
-    def __call__(self, shape, dtype=None):
-        generator = np.random.default_rng(self.seed)
-        values = np.empty(shape, np.float32)
-        for start in range(0, shape[0], self.SLICE_ROWS):
-            rows = values[start : start + self.SLICE_ROWS]
-            rows[...] = generator.uniform(-self.scale, self.scale, rows.shape)
-        return values
-
-    def get_config(self):
-        return {"scale": self.scale, "seed": self.seed}
+    generator = np.random.default_rng(seed)
+    for start in range(0, rows, slice_rows):
+        count = min(slice_rows, rows - start)
+        yield start, generator.uniform(-scale, scale, (count, dim)).astype(np.float32)
 
 
 class Word2VecModel(keras.Model):
@@ -92,10 +75,11 @@ class Word2VecModel(keras.Model):
         self.row_update_cap = row_update_cap
         self.negative_sampling = objective == "negative-sampling"
         scale = 0.5 / embedding_dim
+        self._initial_scale, self._seed = scale, seed
         self.word_embedding = keras.layers.Embedding(
             vocabulary_size + buckets,
             embedding_dim,
-            embeddings_initializer=SlicedUniform(scale, seed),
+            embeddings_initializer="zeros",  # then filled a slice at a time (build)
             name="word_embedding",
         )
         self.separate_context = self.negative_sampling and context_table == "separate"
@@ -115,6 +99,13 @@ class Word2VecModel(keras.Model):
 
     def build(self, input_shape=None):
         self.word_embedding.build((None,))
+        # word2vec's initialisation, written into the zeroed table a slice at a
+        # time: TensorFlow's uniform initialiser, or a whole NumPy table handed
+        # to it, peaks at three tables' worth (+2.4 GiB for fastText's 2M x 100
+        # input matrix, against +0.9 GiB this way), which set the peak memory
+        # of a `--subwords` run.
+        table = self.word_embedding.embeddings
+        backend.fill_rows(table, uniform_slices(*table.shape, self._initial_scale, self._seed))
         self.context_embedding.build((None,))
         self.objective.build(None)  # no weights; marked built so fit() skips its symbolic build
         self.built = True
