@@ -39,7 +39,7 @@ exact command and settings, is printed and appended to docs/benchmarks.md
     python scripts/benchmark.py --tools unsup-embed --repeat 4 --epochs 1   # memory on a 4x corpus
     python scripts/benchmark.py --unsup-args "--threads 2 --batch-size 4096"
     python scripts/benchmark.py --unsup-args=--keep-work                   # one flag alone: with "="
-    python scripts/benchmark.py --corpus /tmp/zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
+    python scripts/benchmark.py --corpus zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
 
 --threads sets gensim's workers and fastText's thread; unsup-embed keeps its
 own --threads default (0: TensorFlow uses every core) unless --unsup-args

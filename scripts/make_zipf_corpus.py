@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a synthetic corpus with a very large vocabulary, for the scaling benchmark.
 
-    python scripts/make_zipf_corpus.py /tmp/zipf.txt                # the defaults below
+    python scripts/make_zipf_corpus.py zipf.txt                     # the defaults below
     python scripts/make_zipf_corpus.py OUT.txt --words 20000000 --vocabulary 2500000 --exponent 1.0 --seed 1
 
 The corpus is --words tokens, --words-per-line to a line, separated by single

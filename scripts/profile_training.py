@@ -33,7 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--max-words", type=int, default=4_000_000)
-    parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the architecture's, as train-unsup uses")
     parser.add_argument("--steps-per-call", type=int, default=32)
     parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram")
     parser.add_argument("--subwords", action="store_true")
