@@ -10,6 +10,9 @@
 - `fill_rows(variable, slices)`: write (start, rows) slices into a table
   variable in place (TensorFlow: `scatter_update`), never holding a second
   copy of a big table;
+- `gather_rows(variable, ids)`: some rows of a table variable, reading
+  only those (TensorFlow: `sparse_read`; a dense read of a variable that
+  took `scatter_update` copies the whole table first);
 - `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
   without a copy (TensorFlow: DLPack);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
@@ -92,3 +95,12 @@ def fill_rows(variable, slices) -> None:
 
     for start, values in slices:
         variable.value.scatter_update(tf.IndexedSlices(tf.constant(values), tf.range(start, start + values.shape[0])))
+
+
+def gather_rows(variable, ids):
+    """Rows `ids` of a Keras table variable, without reading the rest of it."""
+    if _is_jax():
+        return keras.ops.take(variable.value, ids, axis=0)
+    import tensorflow as tf
+
+    return variable.value.sparse_read(tf.constant(ids))

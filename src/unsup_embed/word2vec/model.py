@@ -139,7 +139,7 @@ class Word2VecModel(keras.Model):
 
     def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
         """Some rows of a table, without copying the rest (a checkpoint writes a big table a slice at a time)."""
-        return keras.ops.convert_to_numpy(keras.ops.take(self.tables()[name], ids, axis=0))
+        return keras.ops.convert_to_numpy(backend.gather_rows(self.tables()[name], ids))
 
     def load_tables(self, tables: dict[str, np.ndarray]) -> None:
         for name, table in self.tables().items():
