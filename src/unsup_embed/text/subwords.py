@@ -122,14 +122,18 @@ class SubwordTable:
         return self.rows[starts + within], owner
 
 
-def word_vectors(table: np.ndarray, subwords: SubwordTable, chunk_words: int = 8192) -> np.ndarray:
-    """Every vocabulary word's input vector: the mean of its own row and its n-gram rows (fastText's getWordVector)."""
-    words = subwords.offsets.shape[0] - 1
-    vectors = np.empty((words, table.shape[1]), np.float32)
+def word_vectors(read_rows, subwords: SubwordTable, dim: int, count: int | None = None, chunk_words: int = 8192) -> np.ndarray:
+    """The first `count` (default: all) vocabulary words' input vectors: the mean of each word's own row and its n-gram rows.
+
+    fastText's getWordVector. `read_rows(row_ids)` gives those rows of the
+    input table (an array's, or a model's, read a chunk of words at a time).
+    """
+    words = subwords.offsets.shape[0] - 1 if count is None else count
+    vectors = np.empty((words, dim), np.float32)
     sizes = subwords.sizes()
     for start in range(0, words, chunk_words):
         stop = min(start + chunk_words, words)
-        rows = table[subwords.rows[subwords.offsets[start] : subwords.offsets[stop]]]
+        rows = read_rows(subwords.rows[subwords.offsets[start] : subwords.offsets[stop]])
         firsts = subwords.offsets[start:stop] - subwords.offsets[start]
         vectors[start:stop] = np.add.reduceat(rows, firsts, axis=0) / sizes[start:stop, None]
     return vectors

@@ -46,7 +46,8 @@ class Trained:
             return self.tables["input"][:vocabulary_size]
         from ..text.subwords import word_vectors
 
-        return word_vectors(self.tables["input"], self.subwords)
+        table = self.tables["input"]
+        return word_vectors(lambda rows: table[rows], self.subwords, table.shape[1])
 
 
 def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
@@ -91,10 +92,11 @@ def train_tables(
     _configure_threads(options.threads)
     keras.utils.set_random_seed(config.seed)
     shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
-    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else 1.0
-    blocks_per_epoch = float((vocabulary.counts * keep).sum()) / role.shard_count / shape.centres  # the same on every worker
+    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None  # word2vec's subsampling
+    kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
+    blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
     trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
-    packer = subword_packer(vocabulary, config, shape) if config.subwords else None
+    packer = subword_packer(vocabulary, config, shape, kept_counts) if config.subwords else None
     subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.
     initial_vectors = _first_word_vectors(trainer, subwords, min(SAMPLE_WORDS, len(vocabulary)))
@@ -104,9 +106,7 @@ def train_tables(
         trainer.load(tables)
         logger.info("resuming at %s", position.describe(config.epochs))
     stream = BlockStream(
-        encoded,
-        vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None,
-        shape, config.epochs, config.alpha, config.min_alpha, config.seed, shard=role.shard_index,
+        encoded, keep, shape, config.epochs, config.alpha, config.min_alpha, config.seed, shard=role.shard_index,
         subwords=packer,
     )  # fmt: skip
     every_seconds, every_steps = options.checkpoint_interval()
@@ -128,22 +128,20 @@ def _first_word_vectors(trainer, subwords, count: int) -> np.ndarray:
     """The first `count` words' vectors, read from the trainer's tables without copying them whole."""
     if subwords is None:
         return trainer.gather_rows("input", np.arange(count))
-    rows, owner = subwords.rows_of(np.arange(count))
-    sums = np.zeros((count, trainer.table_shapes()["input"][1]), np.float32)
-    np.add.at(sums, owner, trainer.gather_rows("input", rows))
-    return sums / subwords.sizes()[:count, None]
+    from ..text.subwords import word_vectors
+
+    return word_vectors(lambda rows: trainer.gather_rows("input", rows), subwords, trainer.table_shapes()["input"][1], count)
 
 
-def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
+def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape, kept_counts: np.ndarray):
     """The packer of the input rows of each step of a --subwords run (word2vec/subword_inputs.py)."""
     from ..text.subwords import SubwordTable
     from ..word2vec.subword_inputs import SubwordPacker
 
     started = time.perf_counter()
     table = SubwordTable.build(vocabulary.words, config.min_n, config.max_n, config.buckets)
-    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else 1.0
     centres_only = config.architecture == "skipgram"
-    packer = SubwordPacker(table, vocabulary.counts * keep, shape.rows, shape.length if centres_only else shape.span, centres_only)
+    packer = SubwordPacker(table, kept_counts, shape.rows, shape.length if centres_only else shape.span, centres_only)
     logger.info(
         "subwords: %s n-grams of %d-%d characters for %s words (%.1f input rows per word in the text) in %.1f s; %s input rows per step",
         f"{int(table.sizes().sum()) - len(vocabulary):,}", config.min_n, config.max_n, f"{len(vocabulary):,}",

@@ -14,7 +14,7 @@
   only those (TensorFlow: `sparse_read`; a dense read of a variable that
   took `scatter_update` copies the whole table first);
 - `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
-  without a copy (TensorFlow: DLPack);
+  without a copy of its own (TensorFlow: DLPack);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
   rows `ids`, duplicates summed, as a new value (TensorFlow:
   `tensor_scatter_nd_add`; JAX: `.at[].add`). Inside the compiled block the
@@ -71,7 +71,7 @@ def scatter_add(table, ids, updates):
 
 
 def numpy_view(tensor):
-    """A read-only NumPy array sharing `tensor`'s memory (CPU tensors), instead of `convert_to_numpy`'s copy."""
+    """A read-only NumPy array sharing the memory of `tensor` as read (CPU tensors), instead of `convert_to_numpy`'s copies."""
     import numpy as np
 
     if _is_jax():

@@ -182,14 +182,16 @@ class BlockStream:
         for step in range(shape.steps):
             ids, sentences, positions = buffer.window_of(shape.centres_per_step)
             grid_ids, grid_sentences = ids[layout], sentences[layout]
-            rows = shape.rows if self.subwords is None else self._rows_that_fit(grid_ids, grid_sentences)
+            rows = shape.rows
+            if self.subwords is not None:
+                grid, present = self._subword_grid(grid_ids, grid_sentences)
+                rows = self.subwords.rows_that_fit(grid, present)
             count = min(rows * shape.length, max(buffer.centres_available(), 0))
             centres = (np.arange(shape.centres_per_step) < count).reshape(shape.rows, shape.length)
             block["ids"][step], block["sentence"][step], block["centres"][step] = grid_ids, grid_sentences, centres
             starts[step] = positions[shape.window] if count else self.tokens
             if self.subwords is not None:
-                used = centres if self.subwords.centres_only else (grid_sentences >= 0) & (np.arange(shape.rows) < rows)[:, None]
-                grid = grid_ids[:, shape.window : shape.window + shape.length] if self.subwords.centres_only else grid_ids
+                used = centres if self.subwords.centres_only else present & (np.arange(shape.rows) < rows)[:, None]
                 inputs = self.subwords.inputs(grid, used)
                 block["subword_rows"][step], block["subword_owner"][step], block["subword_slot"][step] = inputs
             buffer.advance(count)
@@ -202,11 +204,12 @@ class BlockStream:
         block["seed"] = np.stack([np.full(shape.steps, first_seed), number * shape.steps + np.arange(shape.steps)], axis=1).astype(np.int32)
         return block
 
-    def _rows_that_fit(self, grid_ids: np.ndarray, grid_sentences: np.ndarray) -> int:
+    def _subword_grid(self, grid_ids: np.ndarray, grid_sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions whose input vectors a step needs (skip-gram: its centres; CBOW: the whole span), and which hold a token."""
         if self.subwords.centres_only:
-            window, length = self.shape.window, self.shape.length
-            return self.subwords.rows_that_fit(grid_ids[:, window : window + length], grid_sentences[:, window : window + length] >= 0)
-        return self.subwords.rows_that_fit(grid_ids, grid_sentences >= 0)
+            centres = slice(self.shape.window, self.shape.window + self.shape.length)
+            grid_ids, grid_sentences = grid_ids[:, centres], grid_sentences[:, centres]
+        return grid_ids, grid_sentences >= 0
 
 
 class _TokenBuffer:
