@@ -6,6 +6,9 @@
 - `check_free_space(directory, needed, what)` fails with one line before a
   write that cannot fit, instead of letting the write die half-way (some
   writers, h5py among them, do not fail cleanly on a full disk).
+- `write_table(path, shape, read_rows)` writes a float32 table as a NumPy
+  `.npy` file a slice of rows at a time, so a big table is never copied
+  whole (checkpoints, and the hand-over of the tables after training).
 - `OutputLock` is an exclusive lock on a run's output: a second run on the
   same output is told which process holds it; the lock of a process that no
   longer exists is taken over with a warning.
@@ -21,6 +24,8 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from .errors import OutputLocked, RunFailure
 
@@ -66,6 +71,22 @@ def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> No
             f"not enough free space for {what} in {directory}: {_size(needed)} needed, {_size(free)} free; "
             "free some space (or choose another place) and run again"
         )
+
+
+SLICE_ROWS = 1 << 16  # rows a table is written at a time
+
+
+def write_table(path: str | os.PathLike, shape: tuple[int, int], read_rows) -> None:
+    """Write a float32 table of `shape` to `path` as `.npy`, asking `read_rows(ids)` for `SLICE_ROWS` rows at a time.
+
+    Written, not memory-mapped: the dirty pages of a mapped 2M-row table would
+    count in the run's memory.
+    """
+    with open(path, "wb") as stream:
+        np.lib.format.write_array_header_1_0(stream, {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)})
+        for start in range(0, shape[0], SLICE_ROWS):
+            rows = read_rows(np.arange(start, min(start + SLICE_ROWS, shape[0])))
+            stream.write(np.ascontiguousarray(rows, dtype="<f4").data)
 
 
 def _size(count: float) -> str:

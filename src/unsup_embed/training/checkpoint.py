@@ -46,13 +46,12 @@ import numpy as np
 
 from ..config import flag
 from ..errors import CheckpointError
-from ..files import atomic_path, check_free_space
+from ..files import atomic_path, check_free_space, write_table
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "unsup-embed checkpoint v3"
 _KEPT_STEPS = 2  # the newest step, and the one before it in case the newest is damaged
-_SLICE_ROWS = 1 << 16  # rows written at a time: a big table is never copied whole
 
 
 @dataclass
@@ -139,12 +138,7 @@ class Checkpointer:
             checksums = {}
             for table_name, shape in shapes.items():
                 path = staging / f"{table_name}.npy"
-                # Written, not memory-mapped: a mapped 2M-row table's dirty pages would count in the run's memory.
-                with open(path, "wb") as stream:
-                    np.lib.format.write_array_header_1_0(stream, {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)})
-                    for start in range(0, shape[0], _SLICE_ROWS):
-                        rows = trainer.gather_rows(table_name, np.arange(start, min(start + _SLICE_ROWS, shape[0])))
-                        stream.write(np.ascontiguousarray(rows, dtype="<f4").data)
+                write_table(path, shape, lambda rows, name=table_name: trainer.gather_rows(name, rows))
                 checksums[table_name] = _checksum(path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -134,7 +134,7 @@ def train(
             phase = "training"
             from .trainers import train_tables  # imports TensorFlow
 
-            trained = train_tables(ids.encoded, ids.vocabulary, config, options, role, checkpointer, state)
+            trained = train_tables(ids.encoded, ids.vocabulary, config, options, role, checkpointer, state, paths.work)
             if not role.is_chief:
                 logger.info("%s done; the chief writes the vectors", role.describe())
                 if not options.keep_work:

@@ -6,7 +6,8 @@ strategy (`default`: one process; `mirrored`, `multi-worker`: copies
 merged every few blocks, distributed/local_sgd.py; `parameter-server`:
 distributed/parameter_server.py), restores a checkpoint's tables and
 position, and runs the one epoch loop (loop.py) with the progress bar,
-checkpoints and TensorBoard curves.
+checkpoints and TensorBoard curves. The trained tables leave the model
+through handover.py, so that the export never holds them twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from ..word2vec.blocks import BlockShape, BlockStream
 from .callbacks import CheckpointAndStop, TensorBoardCurves, TrainingProgress
 from .checkpoint import Checkpointer, TrainingPosition
 from .collapse import SAMPLE_WORDS
+from .handover import release_tables
 from .loop import LocalTrainer, fit
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ def train_tables(
     role: ClusterRole,
     checkpointer: Checkpointer,
     state: dict | None,
+    work: Path,
 ) -> Trained:
     import keras
 
@@ -118,10 +122,10 @@ def train_tables(
     result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
     seconds = time.perf_counter() - started
     logger.info("training took %.1f s", seconds)
-    tables = trainer.tables()
-    del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export makes its own
+    load_tables = release_tables(trainer, work)
+    del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export reads them
     gc.collect()
-    return Trained(result.position, result.final_loss, seconds, tables, initial_vectors, subwords)
+    return Trained(result.position, result.final_loss, seconds, load_tables(), initial_vectors, subwords)
 
 
 def _first_word_vectors(trainer, subwords, count: int) -> np.ndarray:
