@@ -58,8 +58,9 @@ def main() -> int:
         read = ingest(TextCorpus(corpus), work / "ids", config.min_count, None, config.count_limit, progress=False)
         vocabulary, tokens = read.vocabulary, len(read.encoded)
         shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
-        packer = subword_packer(vocabulary, config, shape) if config.subwords else None
-        stream = BlockStream(read.encoded, vocabulary.keep_probabilities(config.sample), shape, 1, config.alpha, config.min_alpha, config.seed, subwords=packer)
+        keep = vocabulary.keep_probabilities(config.sample)
+        packer = subword_packer(vocabulary, config, shape, vocabulary.counts * keep) if config.subwords else None
+        stream = BlockStream(read.encoded, keep, shape, 1, config.alpha, config.min_alpha, config.seed, subwords=packer)
 
         started = time.perf_counter()
         blocks = list(stream.epoch(0))

@@ -13,6 +13,8 @@
 - `gather_rows(variable, ids)`: some rows of a table variable, reading
   only those (TensorFlow: `sparse_read`; a dense read of a variable that
   took `scatter_update` copies the whole table first);
+- `advise_huge_pages(variable)`: back a big zeroed table with 2 MiB pages
+  before its first update (huge_pages.py);
 - `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
   without a copy of its own (TensorFlow: DLPack);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
@@ -95,6 +97,24 @@ def fill_rows(variable, slices) -> None:
 
     for start, values in slices:
         variable.value.scatter_update(tf.IndexedSlices(tf.constant(values), tf.range(start, start + values.shape[0])))
+
+
+def advise_huge_pages(variable) -> bool:
+    """Back a zeroed table variable with huge pages (huge_pages.py); True where it was done. Call before its first update."""
+    if _is_jax():  # the table is assembled on the host and handed over whole (fill_rows)
+        return False
+    import numpy as np
+    import tensorflow as tf
+
+    from .huge_pages import advise_zeroed
+
+    # A table that took no sparse update yet is read without a copy: this is its own memory. Were it
+    # a copy, only that copy's zeros would be dropped, so the view is held until the advice is given.
+    view = np.from_dlpack(tf.convert_to_tensor(variable.value))
+    try:
+        return advise_zeroed(view.__array_interface__["data"][0], view.nbytes)
+    finally:
+        del view
 
 
 def gather_rows(variable, ids):

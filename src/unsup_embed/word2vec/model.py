@@ -105,8 +105,11 @@ class Word2VecModel(keras.Model):
         # input matrix, against +0.9 GiB this way), which set the peak memory
         # of a `--subwords` run.
         table = self.word_embedding.embeddings
+        backend.advise_huge_pages(table)  # while it is still zeros: a step's rows are scattered over it
         backend.fill_rows(table, uniform_slices(*table.shape, self._initial_scale, self._seed))
         self.context_embedding.build((None,))
+        if self.separate_context:
+            backend.advise_huge_pages(self.context_embedding.embeddings)  # word2vec's context rows start at zero
         self.objective.build(None)  # no weights; marked built so fit() skips its symbolic build
         self.built = True
 
