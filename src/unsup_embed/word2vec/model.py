@@ -134,7 +134,8 @@ class Word2VecModel(keras.Model):
         for fastText's 2M-row input table it holds one more table (+0.8 GiB)
         where `convert_to_numpy` peaked at three (+2.3 GiB). TensorFlow copies
         on that read, because a table that took `scatter_update` (build) is
-        read by copying it.
+        read by copying it; so after training, big tables are read a slice
+        at a time instead (training/handover.py).
         """
         if copy:
             return {name: keras.ops.convert_to_numpy(table) for name, table in self.tables().items()}
