@@ -123,8 +123,7 @@ def _write_text(path: Path, words: Sequence[str], vectors: np.ndarray) -> None:
     writer, which formats each value on its own (5.3 s for 68k x 100).
     """
     line = "%s " + " ".join(["%.9g"] * vectors.shape[1]) + "\n"
-    opener = _OPENERS.get(path.suffix.lower())
-    with (opener(path, "wt", encoding="utf-8") if opener else open(path, "w", encoding="utf-8")) as stream:
+    with _open(path, "wt", encoding="utf-8") as stream:
         stream.write(f"{vectors.shape[0]} {vectors.shape[1]}\n")
         for start in range(0, vectors.shape[0], 4096):
             block = vectors[start : start + 4096].tolist()
@@ -230,8 +229,8 @@ def _existing_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def _open(path: Path):
-    return _OPENERS.get(path.suffix.lower(), open)(path, "rb")
+def _open(path: Path, mode: str = "rb", **text):
+    return _OPENERS.get(path.suffix.lower(), open)(path, mode, **text)
 
 
 def _check_header(path: Path, binary: bool) -> None:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import write_table
+from ..errors import RunFailure
+from ..files import check_free_space, write_table
 
 logger = logging.getLogger(__name__)
 
@@ -40,21 +41,17 @@ def release_tables(trainer, directory: Path) -> Callable[[], dict[str, np.ndarra
     size = sum(rows * dim * 4 for rows, dim in shapes.values())
     if size < THROUGH_DISK_BYTES:
         return _already(trainer.tables())
+    spill = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        room = shutil.disk_usage(directory).free >= size * 1.05 + (64 << 20)
-        spill = Path(tempfile.mkdtemp(prefix=".tables.", dir=directory)) if room else None
-    except OSError:
-        spill = None
-    if spill is None:
-        logger.info("the tables are copied in memory: no room for %.1f GiB in %s", size / 2**30, directory)
-        return _already(trainer.tables())
-    try:
+        check_free_space(directory, size + (64 << 20), "the trained tables")
+        spill = Path(tempfile.mkdtemp(prefix=".tables.", dir=directory))
         for name, shape in shapes.items():
             write_table(spill / f"{name}.npy", shape, lambda rows, name=name: trainer.gather_rows(name, rows))
-    except OSError as error:  # the disk filled up after all: nothing is lost, the model is still here
-        shutil.rmtree(spill, ignore_errors=True)
-        logger.info("the tables are copied in memory (writing them to %s failed: %s)", directory, error)
+    except (OSError, RunFailure) as error:  # no room, or the disk filled up: nothing is lost, the model is still here
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
+        logger.info("the tables are copied in memory instead (%s)", error)
         return _already(trainer.tables())
     return lambda: _read_back(spill, list(shapes))
 

@@ -109,12 +109,9 @@ def advise_huge_pages(variable) -> bool:
     from .huge_pages import advise_zeroed
 
     # A table that took no sparse update yet is read without a copy: this is its own memory. Were it
-    # a copy, only that copy's zeros would be dropped, so the view is held until the advice is given.
+    # a copy, only that copy's zeros would be dropped: `view` holds it until the advice is given.
     view = np.from_dlpack(tf.convert_to_tensor(variable.value))
-    try:
-        return advise_zeroed(view.__array_interface__["data"][0], view.nbytes)
-    finally:
-        del view
+    return advise_zeroed(view.__array_interface__["data"][0], view.nbytes)
 
 
 def gather_rows(variable, ids):
