@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 # Runs `ingest` in a fresh interpreter: the pass forks worker processes only
 # while neither TensorFlow nor JAX is loaded, and other test files load them.
 INGEST_SCRIPT = """
-import json, logging, sys
+import json, logging, multiprocessing, sys
 from pathlib import Path
 from unsup_embed.text import ingest as ingest_module
 from unsup_embed.text.corpus import TextCorpus
@@ -28,8 +28,11 @@ logged = []
 handler = logging.Handler(logging.WARNING)
 handler.emit = lambda record: logged.append(record.getMessage())
 logging.getLogger("unsup_embed").addHandler(handler)
-result = ingest_module.ingest(TextCorpus(corpus_path), directory, 1, None, 2_000_000, processes=processes, progress=False)
+readers = []  # worker processes alive each time the pass calls while_reading
+hook = lambda: readers.append(len(multiprocessing.active_children()))
+result = ingest_module.ingest(TextCorpus(corpus_path), directory, 1, None, 2_000_000, processes=processes, progress=False, while_reading=hook)
 print(json.dumps({
+    "readers": readers,
     "forks": ingest_module._process_context() is not None,
     "words": result.vocabulary.words,
     "counts": result.vocabulary.counts.tolist(),
@@ -75,6 +78,7 @@ def test_two_processes_give_the_same_vocabulary_and_ids_as_one(tmp_path):
     one = ingest_here(TextCorpus(corpus_path), tmp_path / "one")
     two = ingest_in_a_fresh_process(corpus_path, tmp_path / "two", processes=2)
     assert two["forks"], "the pass should run in worker processes in a fresh interpreter"
+    assert two["readers"] == [2], "while_reading is called once, while both workers read"
     assert len(one.vocabulary) > 500
     assert two["words"] == one.vocabulary.words  # ties too: first seen first, across parts
     assert two["counts"] == one.vocabulary.counts.tolist()

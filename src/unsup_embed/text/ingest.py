@@ -69,12 +69,15 @@ def ingest(
     processes: int = 0,
     progress: bool = True,
     merge: Callable[[bytes], list[bytes]] | None = None,
+    while_reading: Callable[[], object] | None = None,
 ) -> Ingested:
     """Count and encode `corpus` into `directory` in one read; `merge` combines a cluster's counts.
 
     `processes` 0 means one per core, fewer for small corpora. `merge`, when
     given, takes this process's counts (`encode_counts` bytes) and returns
-    every worker's, in worker order.
+    every worker's, in worker order. `while_reading` is called once worker
+    processes are reading (never when the pass runs in this process alone):
+    this process only waits for them then, so it can start other work.
     """
     pinned = pin(corpus)
     parts = _part_count(corpus, processes)
@@ -84,7 +87,7 @@ def ingest(
         _PartJob(corpus, (shard[0] * parts + index, shard[1] * parts), str(directory / f"part-{index}"), count_limit)
         for index in range(parts)
     ]
-    results = _run_parts(jobs, corpus.total_bytes() // shard[1], progress)
+    results = _run_parts(jobs, corpus.total_bytes() // shard[1], progress, while_reading)
     stats = CorpusStats()
     for result in results:
         stats.add(result.stats)
@@ -194,7 +197,7 @@ class _PartResult:
         self.ends_path.unlink(missing_ok=True)
 
 
-def _run_parts(jobs: list[_PartJob], total_bytes: int, progress: bool) -> list[_PartResult]:
+def _run_parts(jobs: list[_PartJob], total_bytes: int, progress: bool, while_reading: Callable[[], object] | None) -> list[_PartResult]:
     context = _process_context() if len(jobs) > 1 else None
     if context is None:
         with _bar(total_bytes, progress) as bar:
@@ -203,6 +206,8 @@ def _run_parts(jobs: list[_PartJob], total_bytes: int, progress: bool) -> list[_
     done = context.Value("q", 0)
     with context.Pool(len(jobs), initializer=_start_worker, initargs=(done,)) as pool:
         pending = pool.map_async(_read_part, jobs)
+        if while_reading is not None:
+            while_reading()  # the workers are forked by now
         with _bar(total_bytes, progress) as bar:
             while not pending.ready():
                 pending.wait(0.2)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def corpus_ids(
     state: dict | None,
     run_fingerprint: dict,
     distribution: dict,
+    while_reading: Callable[[], object] | None = None,
 ) -> CorpusIds:
+    """The run's vocabulary and encoded corpus; `while_reading` as for `ingest`."""
     started = time.perf_counter()
     marker = work / _MARKER
     if state is not None:
@@ -63,7 +66,7 @@ def corpus_ids(
     merge = _cluster_merge(options) if role.shard_count > 1 else None
     read = ingest(
         corpus, work, config.min_count, config.max_vocab, config.count_limit,
-        progress=not options.quiet and role.is_chief, merge=merge,
+        progress=not options.quiet and role.is_chief, merge=merge, while_reading=while_reading,
     )  # fmt: skip
     stats = read.stats
     logger.info(

@@ -15,8 +15,9 @@ calls. In order:
    (collapse.py), and the vectors and the vocabulary are written atomically.
 
 TensorFlow is imported only once the cheap checks have passed and the
-corpus has been read, so a mistake is answered at once and the reading pass
-can use every core.
+reading pass has forked its worker processes (in a thread, while they read:
+`import_training_in_background`), so a mistake is answered at once and the
+workers start from a process that runs no TensorFlow threads.
 
 Interruptions tell the truth about what exists: SIGINT or SIGTERM while
 reading leaves nothing behind; during training a checkpoint is saved
@@ -27,10 +28,12 @@ the vectors without training again.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import shutil
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +132,9 @@ def train(
             )
         phase = "reading the corpus"
         try:
-            ids = corpus_ids(corpus, config, options, role, paths.work, checkpointer, state, run_fingerprint, distribution)
+            # One process alone imports TensorFlow while its corpus is read; a cluster's workers start its runtime first.
+            early = import_training_in_background if role.shard_count == 1 else None
+            ids = corpus_ids(corpus, config, options, role, paths.work, checkpointer, state, run_fingerprint, distribution, early)
             preflight.check_table_memory(config, len(ids.vocabulary))
             phase = "training"
             from .trainers import train_tables  # imports TensorFlow
@@ -157,6 +162,24 @@ def train(
         if not options.keep_work:
             _remove_work(paths, checkpointer)
     return _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state)
+
+
+def import_training_in_background() -> threading.Thread:
+    """Import the training modules, and TensorFlow with them, in a thread; returns it, started.
+
+    Called once the corpus is being read by worker processes, which are
+    forked by then: importing TensorFlow takes 3-5 s that this process would
+    otherwise spend waiting for them. A failed import is left to the main
+    thread's own import of the same module, which raises it where it is reported.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(f"{__package__}.trainers")
+
+    thread = threading.Thread(target=load, name="import-training")
+    thread.start()
+    return thread
 
 
 def collapse_advice(config: TrainConfig) -> str:

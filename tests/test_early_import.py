@@ -1,0 +1,65 @@
+"""TensorFlow is imported in a thread while the reading pass's worker processes read the corpus."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from unsup_embed.training import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A fresh interpreter, so that the reading pass may fork (it does not once
+# TensorFlow is loaded), with parts small enough that the shipped corpus is
+# read by two worker processes.
+RUN_SCRIPT = """
+import json, sys, threading
+from unsup_embed.config import RunOptions, TrainConfig
+from unsup_embed.text import ingest
+from unsup_embed.training import run
+ingest.PART_BYTES = 1
+ingest.os.cpu_count = lambda: 2  # two parts on any machine
+started = []
+def recorded():
+    started.append((sys.modules.get("tensorflow") is None, threading.current_thread() is threading.main_thread()))
+    return real()
+real, run.import_training_in_background = run.import_training_in_background, recorded
+result = run.train(sys.argv[1], sys.argv[2], TrainConfig(epochs=1, dim=16, seed=3), RunOptions(quiet=True))
+print(json.dumps({"started": started, "vectors": str(result.vectors_path)}))
+"""
+
+
+def test_a_run_imports_tensorflow_while_worker_processes_read(tmp_path):
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT, str(ROOT / "data" / "toy_world.txt"), str(tmp_path / "toy.bin")],
+        capture_output=True, text=True, env=environment, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # Once, from the main thread, before TensorFlow was loaded; and the run finished.
+    assert result["started"] == [[True, True]]
+    assert Path(result["vectors"]).stat().st_size > 0
+
+
+def test_the_background_import_loads_the_trainers():
+    thread = run.import_training_in_background()
+    thread.join(120)
+    assert not thread.is_alive()
+    assert "unsup_embed.training.trainers" in sys.modules
+
+
+def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", lambda arguments: raised.append(arguments.exc_value))
+
+    def broken(name):
+        raise ImportError(f"no {name} here")
+
+    monkeypatch.setattr(run.importlib, "import_module", broken)
+    thread = run.import_training_in_background()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert raised == []  # no traceback from the thread: the main thread's own import reports it
