@@ -44,11 +44,11 @@ def test_a_run_imports_tensorflow_while_worker_processes_read(tmp_path):
     assert Path(result["vectors"]).stat().st_size > 0
 
 
-def test_the_background_import_loads_the_trainers():
+def test_the_background_import_loads_the_trainers_and_gensim():
     thread = run.import_training_in_background()
     thread.join(120)
     assert not thread.is_alive()
-    assert "unsup_embed.training.trainers" in sys.modules
+    assert "unsup_embed.training.trainers" in sys.modules and "gensim.models" in sys.modules
 
 
 def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):

@@ -7,7 +7,9 @@ import weakref
 import numpy as np
 import pytest
 
+from unsup_embed.text.vocab import Vocabulary
 from unsup_embed.training import handover
+from unsup_embed.training.checkpoint import Checkpointer, TrainingPosition
 
 
 class TableTrainer:
@@ -98,3 +100,28 @@ def test_write_table_writes_a_npy_that_numpy_reads(tmp_path, rows):
     write_table(tmp_path / "t.npy", table.shape, read_rows)
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), table)
     assert max(reads) <= 65_536 and sum(reads) == rows
+
+
+def test_tables_just_saved_by_the_final_checkpoint_are_read_from_it_and_not_written_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(handover, "THROUGH_DISK_BYTES", 1)
+    tables = some_tables()
+    checkpointer = Checkpointer(tmp_path / "run.ckpt")
+    checkpointer.start(Vocabulary(["a", "b"], np.array([2, 1])), {"digest": "x"}, {})
+    final = TrainingPosition(epoch=1, blocks=0, steps=64, words=1000.0)
+    checkpointer.save(TableTrainer(tables), final)
+    saved = checkpointer.newest_tables(final)
+    assert saved is not None and set(saved) == {"input", "output"}
+    assert checkpointer.newest_tables(TrainingPosition(epoch=1, blocks=0, steps=32, words=500.0)) is None  # an older position
+    assert Checkpointer(tmp_path / "run.ckpt", writer=False).newest_tables(final) is None  # not this process's
+
+    def no_writes(*arguments, **keywords):
+        raise AssertionError("the tables were written again")
+
+    monkeypatch.setattr(handover, "write_table", no_writes)
+    trainer = TableTrainer(tables)
+    loaded = handover.release_tables(trainer, tmp_path / "work", saved)()
+    assert trainer.whole_copies == 0
+    for name, table in tables.items():
+        np.testing.assert_array_equal(loaded[name], table)
+    assert not (tmp_path / "work").exists()
+    assert saved["input"].exists(), "the checkpoint stays until the vectors are written"

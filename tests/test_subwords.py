@@ -87,6 +87,22 @@ def test_a_subword_run_writes_fastTexts_model_and_a_vec_gensim_loads(subword_mod
     assert model.most_similar("pariss", topn=1)[0][0] == "paris"
 
 
+def test_a_model_that_cannot_be_written_leaves_no_vec_beside_it(tmp_path, monkeypatch):
+    from unsup_embed.config import TrainConfig
+    from unsup_embed.text.vocab import Vocabulary
+    from unsup_embed.training import export
+
+    def full_disk(*arguments, **settings):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "save_fasttext", full_disk)
+    vocabulary = Vocabulary(["paris", "france"], np.array([3, 2]))
+    trained = type("Trained", (), {"tables": {"input": np.zeros((2 + BUCKETS, 4), np.float32)}})()
+    with pytest.raises(OSError):
+        export._save_subword_model(tmp_path / "model.bin", vocabulary, trained, np.ones((2, 4), np.float32), TrainConfig(subwords=True, buckets=BUCKETS))
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(importlib.util.find_spec("fasttext") is None, reason="the fasttext package is not installed")
 def test_fastText_itself_loads_the_model_and_answers_unseen_words(subword_model):
     import fasttext

@@ -219,6 +219,13 @@ class Checkpointer:
             f"every checkpoint in {self.directory}/ is damaged: {'; '.join(problems)}; remove it (or pass --force) to start over"
         )
 
+    def newest_tables(self, position: TrainingPosition) -> dict[str, Path] | None:
+        """The table files of the newest step, by table name, if this process saved it at `position`; else None."""
+        if not self.writer or not self.steps or self.steps[0]["position"] != asdict(position):
+            return None
+        directory = self.directory / self.steps[0]["name"]
+        return {name: directory / f"{name}.npy" for name in self.steps[0]["checksums"]}
+
     def kept(self) -> str:
         """Says where the last checkpoint is, for error messages."""
         return f"the last checkpoint is kept in {self.directory}/" if self.exists() else "no checkpoint had been saved yet"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -40,13 +41,7 @@ def export(
     if not report.healthy:
         logger.warning(report.describe(advice))
     if config.subwords:
-        # fastText's own pair of files: the model (for unseen words), and its words' vectors as text.
-        save_fasttext(
-            output, vocabulary.words, vocabulary.counts, trained.tables["input"], trained.tables.get("output", trained.tables["input"]),
-            min_n=config.min_n, max_n=config.max_n, buckets=config.buckets, window=config.window, negative=config.negative,
-            sample=config.sample, epochs=config.epochs, architecture=config.architecture, total_words=vocabulary.total,
-        )  # fmt: skip
-        save_word2vec(output.with_suffix(".vec"), vocabulary.words, vectors, binary=False)
+        _save_subword_model(output, vocabulary, trained, vectors, config)
     else:
         save_word2vec(output, vocabulary.words, vectors, binary=binary)
     vocabulary_path = beside(output, ".vocab.tsv")
@@ -59,3 +54,26 @@ def export(
         logger.info("TensorBoard: curves and the %d most frequent words' vectors in %s", min(PROJECTOR_WORDS, len(vocabulary)), options.tensorboard)
     logger.info("export took %.1f s", time.perf_counter() - started)
     return output, vocabulary_path, report
+
+
+def _save_subword_model(output: Path, vocabulary: Vocabulary, trained, vectors: np.ndarray, config: TrainConfig) -> None:
+    """fastText's own pair of files: the model (for unseen words), and its words' vectors as text.
+
+    The text is formatted in a thread while the model, mostly its 0.8 GiB of
+    n-gram rows, is written. If the model cannot be written, the text is removed too.
+    """
+    text_path = output.with_suffix(".vec")
+    with ThreadPoolExecutor(1, thread_name_prefix="vec") as pool:
+        text = pool.submit(save_word2vec, text_path, vocabulary.words, vectors, binary=False)
+        try:
+            save_fasttext(
+                output, vocabulary.words, vocabulary.counts, trained.tables["input"], trained.tables.get("output", trained.tables["input"]),
+                min_n=config.min_n, max_n=config.max_n, buckets=config.buckets, window=config.window, negative=config.negative,
+                sample=config.sample, epochs=config.epochs, architecture=config.architecture, total_words=vocabulary.total,
+            )  # fmt: skip
+        except BaseException:
+            wait([text])
+            if text.exception() is None:
+                text_path.unlink(missing_ok=True)
+            raise
+        text.result()

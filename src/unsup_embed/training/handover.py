@@ -10,9 +10,11 @@ memory it gave up. That memory only returns to the system where the
 runtime frees it: the command line turns off oneDNN's allocator, which
 keeps everything it ever held (cli/common.py).
 
+The training loop has usually just saved them in its final checkpoint
+(`saved`): then those files are read back, and nothing is written again.
 Small tables, or a disk without room for the big ones, are simply copied.
 
-    load = release_tables(trainer, work_directory)
+    load = release_tables(trainer, work_directory, checkpointer.newest_tables(position))
     del trainer      # and every other reference to the model
     tables = load()  # {"input": ..., "output": ...}
 """
@@ -35,12 +37,17 @@ logger = logging.getLogger(__name__)
 THROUGH_DISK_BYTES = 256 << 20  # tables at least this big go through the disk
 
 
-def release_tables(trainer, directory: Path) -> Callable[[], dict[str, np.ndarray]]:
-    """A loader of the trainer's tables that holds no reference to the trainer; call it once the trainer is gone."""
+def release_tables(trainer, directory: Path, saved: dict[str, Path] | None = None) -> Callable[[], dict[str, np.ndarray]]:
+    """A loader of the trainer's tables that holds no reference to the trainer; call it once the trainer is gone.
+
+    `saved`, when given, names files (by table) that already hold the trained tables.
+    """
     shapes = trainer.table_shapes()
     size = sum(rows * dim * 4 for rows, dim in shapes.values())
     if size < THROUGH_DISK_BYTES:
         return _already(trainer.tables())
+    if saved is not None and set(saved) == set(shapes):
+        return lambda: {name: np.load(path) for name, path in saved.items()}
     spill = None
     try:
         directory.mkdir(parents=True, exist_ok=True)

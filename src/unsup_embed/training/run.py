@@ -165,17 +165,19 @@ def train(
 
 
 def import_training_in_background() -> threading.Thread:
-    """Import the training modules, and TensorFlow with them, in a thread; returns it, started.
+    """Import the training modules (and TensorFlow) and the export's gensim in a thread; returns it, started.
 
     Called once the corpus is being read by worker processes, which are
-    forked by then: importing TensorFlow takes 3-5 s that this process would
-    otherwise spend waiting for them. A failed import is left to the main
-    thread's own import of the same module, which raises it where it is reported.
+    forked by then: importing TensorFlow takes 3-5 s, and gensim 1-2 s, that
+    this process would otherwise spend waiting for them. A failed import is
+    left to the main thread's own import of the same module, which raises it
+    where it is reported.
     """
 
     def load() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module(f"{__package__}.trainers")
+        for module in (f"{__package__}.trainers", "gensim.models"):
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
 
     thread = threading.Thread(target=load, name="import-training")
     thread.start()

@@ -122,7 +122,7 @@ def train_tables(
     result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
     seconds = time.perf_counter() - started
     logger.info("training took %.1f s", seconds)
-    load_tables = release_tables(trainer, work)
+    load_tables = release_tables(trainer, work, checkpointer.newest_tables(result.position))
     del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export reads them
     gc.collect()
     return Trained(result.position, result.final_loss, seconds, load_tables(), initial_vectors, subwords)
