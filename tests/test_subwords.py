@@ -64,6 +64,39 @@ def test_the_rows_are_those_fastText_itself_looks_up(tmp_path):
         assert table.rows_of(np.array([index]))[0].tolist() == ids.tolist(), word
 
 
+def packer_over(words, rows=2, per_row=4, centres_only=True):
+    from unsup_embed.word2vec.subword_inputs import SubwordPacker
+
+    table = SubwordTable.build(words, 3, 6, BUCKETS)
+    return table, SubwordPacker(table, np.ones(len(words)), rows, per_row, centres_only)
+
+
+def test_a_step_takes_as_many_centres_as_its_distinct_words_rows_allow():
+    table, packer = packer_over(["a", "bb", "internationalisation", "ccc"])
+    sizes = table.sizes()
+    packer.budget = int(sizes[0] + sizes[1] + sizes[3])  # words 0, 1 and 3, but not 2 as well
+    grid = np.array([[0, 1, 0, 1], [3, 0, 2, 1]])
+    present = np.ones(grid.shape, bool)
+    # A word met again adds no rows: 0 1 0 1 3 0 fit, then 2 does not.
+    assert packer.centres_that_fit(grid, present) == 6
+    present[1, 2] = False  # no token there: the rest fits
+    assert packer.centres_that_fit(grid, present) == 8
+    # One centre always fits, and the budget holds one of the longest words.
+    _, fresh = packer_over(["a", "bb", "internationalisation", "ccc"])
+    assert fresh.budget >= sizes.max()
+    assert fresh.centres_that_fit(np.array([[2, 2, 2, 2], [2, 2, 2, 2]]), np.ones((2, 4), bool)) == 8
+
+
+def test_a_cbow_step_takes_whole_rows_of_spans():
+    table, packer = packer_over(["a", "bb", "internationalisation", "ccc"], centres_only=False)
+    sizes = table.sizes()
+    packer.budget = int(sizes[0] + sizes[1] + sizes[3])
+    spans = np.array([[0, 1, 3, 0], [1, 2, 0, 0]])
+    assert packer.rows_that_fit(spans, np.ones(spans.shape, bool)) == 1
+    assert packer.rows_that_fit(np.array([[0, 1, 0, 0], [3, 1, 0, 3]]), np.ones(spans.shape, bool)) == 2
+    assert packer.budget < 4 * sizes.max() <= packer_over(["a", "bb", "internationalisation", "ccc"], centres_only=False)[1].budget
+
+
 @pytest.fixture(scope="module")
 def subword_model(tmp_path_factory, toy_corpus):
     from unsup_embed.training import handover

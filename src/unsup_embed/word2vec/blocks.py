@@ -182,11 +182,15 @@ class BlockStream:
         for step in range(shape.steps):
             ids, sentences, positions = buffer.window_of(shape.centres_per_step)
             grid_ids, grid_sentences = ids[layout], sentences[layout]
-            rows = shape.rows
+            rows, fit = shape.rows, shape.centres_per_step
             if self.subwords is not None:
                 grid, present = self._subword_grid(grid_ids, grid_sentences)
-                rows = self.subwords.rows_that_fit(grid, present)
-            count = min(rows * shape.length, max(buffer.centres_available(), 0))
+                if self.subwords.centres_only:
+                    fit = self.subwords.centres_that_fit(grid, present)
+                else:
+                    rows = self.subwords.rows_that_fit(grid, present)
+                    fit = rows * shape.length
+            count = min(fit, max(buffer.centres_available(), 0))
             centres = (np.arange(shape.centres_per_step) < count).reshape(shape.rows, shape.length)
             block["ids"][step], block["sentence"][step], block["centres"][step] = grid_ids, grid_sentences, centres
             starts[step] = positions[shape.window] if count else self.tokens

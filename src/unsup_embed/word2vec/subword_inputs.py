@@ -8,12 +8,12 @@ from 1 to some 80 rows (text8-style English: 15 on average over the text),
 and a step's centres hold hundreds of distinct words, so a step lists
 the rows of its distinct words once, flat, never padded word by word:
 
-- host side (`SubwordPacker`): a step holds as many whole rows of centres
-  as keep its distinct words' input rows within a budget (the expected
-  count for a step of independent draws from the vocabulary, which real,
-  bursty text stays under, plus 15 %; and always room for one row of the
-  longest words); the rest of the step's rows are left empty and their text
-  goes to the next step. A step lists its input rows (`subword_rows`), the
+- host side (`SubwordPacker`): a step holds as many centres (skip-gram;
+  CBOW: whole rows, whose spans are its inputs) as keep its distinct words'
+  input rows within a budget (the expected count for a step of independent
+  draws from the vocabulary, which real, bursty text stays under, plus 15 %;
+  and always room for one centre, or one row, of the longest words); the
+  rest of the step is left empty and its text goes to the next step. A step lists its input rows (`subword_rows`), the
   distinct word each belongs to (`subword_owner`), and for each grid
   position the distinct word it holds (`subword_slot`); unused entries
   point past the end, where nothing is read;
@@ -46,22 +46,27 @@ class SubwordPacker:
         self.slots = rows * positions_per_row  # distinct words a step may hold, at most
         share = token_weights / max(float(token_weights.sum()), 1e-12)
         expected = float((self.sizes * -np.expm1(self.slots * np.log1p(-np.minimum(share, 1 - 1e-12)))).sum())
-        budget = max(int(expected * 1.15), positions_per_row * int(self.sizes.max()))
+        # Room for the first unit of a step whatever it holds: a centre (skip-gram) or a row's span (CBOW).
+        budget = max(int(expected * 1.15), (1 if centres_only else positions_per_row) * int(self.sizes.max()))
         self.budget = -(-budget // 256) * 256
 
-    def rows_that_fit(self, row_ids: np.ndarray, row_present: np.ndarray) -> int:
-        """How many of the step's rows (in order) keep their distinct words' input rows within the budget."""
-        low, high = 1, self.rows  # one row always fits: the budget holds a row of the longest words
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self._distinct_rows(row_ids[:middle], row_present[:middle]) <= self.budget:
-                low = middle
-            else:
-                high = middle - 1
-        return low
+    def centres_that_fit(self, grid_ids: np.ndarray, grid_present: np.ndarray) -> int:
+        """Skip-gram: how many of the step's centres (in order, row by row) keep their distinct words' input rows within the budget."""
+        return max(1, int(np.searchsorted(self._running_rows(grid_ids, grid_present), self.budget, side="right")))
 
-    def _distinct_rows(self, row_ids: np.ndarray, row_present: np.ndarray) -> int:
-        return int(self.sizes[np.unique(row_ids[row_present])].sum())
+    def rows_that_fit(self, grid_ids: np.ndarray, grid_present: np.ndarray) -> int:
+        """CBOW: how many of the step's rows (in order) keep the distinct words of their spans' input rows within the budget."""
+        at_row_ends = self._running_rows(grid_ids, grid_present).reshape(grid_ids.shape)[:, -1]
+        return max(1, int(np.searchsorted(at_row_ends, self.budget, side="right")))
+
+    def _running_rows(self, grid_ids: np.ndarray, grid_present: np.ndarray) -> np.ndarray:
+        """For each position of the grid (row by row), the input rows of the distinct words up to it."""
+        ids = np.where(grid_present, grid_ids, -1).reshape(-1)
+        _, first = np.unique(ids, return_index=True)
+        first = first[ids[first] >= 0]
+        added = np.zeros(ids.shape[0], np.int64)
+        added[first] = self.sizes[ids[first]]
+        return np.cumsum(added)
 
     def inputs(self, grid_ids: np.ndarray, grid_used: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(input rows, owner, slot) of the used positions of a (rows, positions) grid, padded to the budget."""
