@@ -34,8 +34,8 @@ parameter-server workers and the JAX path take their signatures from it.
 - `subword_rows`, `subword_owner` (steps, budget) and `subword_slot`
   (steps, rows, centres or span) int32, with `--subwords`: the input rows of
   the step's distinct words, the word each belongs to, and each position's
-  word (subword_inputs.py). A step then holds as many whole rows as fit its
-  budget of input rows; the others are left empty.
+  word (subword_inputs.py). A step then holds as many centres (CBOW: whole
+  rows) as fit its budget of input rows; the rest of it is left empty.
 
 The last block of an epoch is padded with empty positions (sentence -1),
 which train nothing. A window does not cross the boundary between two chunks
