@@ -13,10 +13,11 @@ the rows of its distinct words once, flat, never padded word by word:
   input rows within a budget (the expected count for a step of independent
   draws from the vocabulary, which real, bursty text stays under, plus 15 %;
   and always room for one centre, or one row, of the longest words); the
-  rest of the step is left empty and its text goes to the next step. A step lists its input rows (`subword_rows`), the
-  distinct word each belongs to (`subword_owner`), and for each grid
-  position the distinct word it holds (`subword_slot`); unused entries
-  point past the end, where nothing is read;
+  rest of the step is left empty and its text goes to the next step. A
+  step lists its input rows (`subword_rows`), the distinct word each
+  belongs to (`subword_owner`), and for each grid position the distinct
+  word it holds (`subword_slot`); unused entries point past the end, where
+  nothing is read;
 - device side (`composite_inputs`): the rows are gathered once, summed per
   distinct word and divided by their count, then spread to the positions.
 
