@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +72,7 @@ def _save_subword_model(output: Path, vocabulary: Vocabulary, trained, vectors: 
                 sample=config.sample, epochs=config.epochs, architecture=config.architecture, total_words=vocabulary.total,
             )  # fmt: skip
         except BaseException:
-            wait([text])
-            if text.exception() is None:
+            if text.exception() is None:  # waits for the text to be written, then takes it back
                 text_path.unlink(missing_ok=True)
             raise
         text.result()

@@ -36,12 +36,11 @@ from .windows import mean_passing_full_gradient
 
 
 class SubwordPacker:
-    """Chooses how many rows of a step fit the input-row budget, and lists their distinct words' input rows."""
+    """Chooses how much of a step fits the input-row budget, and lists its distinct words' input rows."""
 
     def __init__(self, table: SubwordTable, token_weights: np.ndarray, rows: int, positions_per_row: int, centres_only: bool):
         self.table = table
         self.sizes = table.sizes()
-        self.rows = rows
         self.positions_per_row = positions_per_row  # centres per row (skip-gram) or span positions (CBOW)
         self.centres_only = centres_only
         self.slots = rows * positions_per_row  # distinct words a step may hold, at most
