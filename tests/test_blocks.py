@@ -7,6 +7,7 @@ from unsup_embed.text.corpus import TextCorpus
 from unsup_embed.text.ingest import ingest
 from unsup_embed.text.vocab import Vocabulary
 from unsup_embed.word2vec.blocks import BlockShape, BlockStream, block_schema, empty_block
+from unsup_embed.word2vec.stripes import stripe_bounds
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +109,76 @@ def test_an_empty_block_trains_nothing():
     block = empty_block(SHAPE, 0.001)
     assert (block["sentence"] < 0).all() and block["words"].sum() == 0
     assert set(block) == set(block_schema(SHAPE))
+
+
+STRIPED = BlockShape.for_batch(256, steps=3, window=3)  # 2 rows of 128 centres
+
+
+def striped_stream(read, sample=0.0, epochs=1):
+    keep = read.vocabulary.keep_probabilities(sample) if sample else None
+    return BlockStream(read.encoded, keep, STRIPED, epochs, 0.025, 0.0001, 1, stripe_tokens=1000)
+
+
+def row_centres(blocks, row):
+    """The centres of one row of every step, in order."""
+    window, length = STRIPED.window, STRIPED.length
+    ids = np.concatenate([block["ids"][:, row, window : window + length].reshape(-1) for block in blocks])
+    taken = np.concatenate([block["centres"][:, row].reshape(-1) for block in blocks])
+    return ids[taken]
+
+
+def test_a_long_corpus_gives_each_row_its_own_stripe_of_the_text(encoded):
+    assert stripe_bounds(len(encoded.encoded), STRIPED.rows, 1000) == [(0, len(encoded.encoded) // 2), (len(encoded.encoded) // 2, len(encoded.encoded))]
+    blocks = list(striped_stream(encoded).epoch(0))
+    tokens = np.fromfile(encoded.encoded.ids_path, dtype=np.int32)
+    half = len(tokens) // 2
+    # Row 0 of every step continues the first half of the corpus, row 1 the second: every token a centre once.
+    assert np.array_equal(row_centres(blocks, 0), tokens[:half])
+    assert np.array_equal(row_centres(blocks, 1), tokens[half:])
+    # A row's right halo is where the same row of the next step starts.
+    window, length = STRIPED.window, STRIPED.length
+    first = blocks[0]["ids"]
+    assert np.array_equal(first[0, 1, window + length :], first[1, 1, window : 2 * window])
+
+
+def test_a_short_corpus_keeps_one_stripe_of_consecutive_rows():
+    assert stripe_bounds(7_999, 8, 1000) == [(0, 7_999)]
+    assert stripe_bounds(8_000, 8, 1000)[1] == (1000, 2000)
+    assert stripe_bounds(10**6, 1, 1000) == [(0, 10**6)]
+
+
+def test_striped_words_add_up_and_the_rate_decays_and_a_resume_draws_the_same(encoded):
+    blocks = list(striped_stream(encoded, epochs=1).epoch(0))
+    assert sum(block["words"].sum() for block in blocks) == pytest.approx(len(encoded.encoded))
+    rates = np.concatenate([block["learning_rate"][block["words"] > 0] for block in blocks])
+    assert rates[0] == pytest.approx(0.025) and (np.diff(rates) <= 0).all() and rates[-1] < 0.001
+    sampled = striped_stream(encoded, sample=1e-3)
+    blocks = list(sampled.epoch(0))
+    resumed = list(sampled.epoch(0, skip_blocks=1))
+    assert len(resumed) == len(blocks) - 1
+    for original, again in zip(blocks[1:], resumed):
+        for name in original:
+            assert np.array_equal(original[name], again[name]), name
+
+
+def test_striped_subword_steps_cut_short_by_their_budget_still_take_every_centre_once(encoded):
+    from unsup_embed.text.subwords import SubwordTable
+    from unsup_embed.word2vec.subword_inputs import SubwordPacker
+
+    table = SubwordTable.build(encoded.vocabulary.words, 3, 6, 1000)
+    packer = SubwordPacker(table, encoded.vocabulary.counts.astype(float), STRIPED.rows, STRIPED.length, True)
+    packer.budget = 25 * int(table.sizes().max())  # some two dozen distinct words a step, of the corpus's 50
+    blocks = list(BlockStream(encoded.encoded, None, STRIPED, 1, 0.025, 0.0001, 1, subwords=packer, stripe_tokens=1000).epoch(0))
+    assert any(not block["centres"][:, 1].any() for block in blocks)  # steps that ended in the first row
+    tokens = np.fromfile(encoded.encoded.ids_path, dtype=np.int32)
+    half = len(tokens) // 2
+    assert np.array_equal(row_centres(blocks, 0), tokens[:half])
+    assert np.array_equal(row_centres(blocks, 1), tokens[half:])
+    # Every centre's slot names its own word.
+    for block in blocks[:5]:
+        for step in range(STRIPED.steps):
+            slot, owner, rows = block["subword_slot"][step], block["subword_owner"][step], block["subword_rows"][step]
+            centres = block["ids"][step][:, STRIPED.window : STRIPED.window + STRIPED.length]
+            taken = block["centres"][step]
+            for word, position_slot in zip(centres[taken], slot[taken]):
+                assert rows[owner == position_slot][0] == word  # a word's first input row is its own

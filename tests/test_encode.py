@@ -53,3 +53,22 @@ def test_files_on_disk_and_paired_tokens(tmp_path):
     reopened = EncodedCorpus(encoded.directory)
     assert (len(reopened), reopened.sentences) == (9, 4)
     assert sorted(path.name for path in encoded.directory.iterdir()) == ["ids.i32", "sentence_ends.i64"]  # parts removed
+
+
+@pytest.mark.parametrize("start, stop", [(0, 9), (1, 6), (3, 4), (4, 9), (8, 9), (5, 5)])
+def test_chunks_of_a_range_start_and_stop_where_asked(tmp_path, start, stop):
+    encoded = encoded_corpus(tmp_path)
+    expected_ids = [0, 1, 2, 1, 1, 0, 2, 0, 0]
+    expected_sentence = [0, 0, 1, 2, 2, 2, 2, 2, 3]
+    ids, sentence_of = [], []
+    for chunk_ids, chunk_sentences in encoded.chunks(2, start, stop):
+        offset = (sentence_of[-1] + 1) if sentence_of else 0
+        ids += chunk_ids.tolist()
+        sentence_of += (chunk_sentences + offset).tolist()
+    assert ids == expected_ids[start:stop]
+    # A range cut inside a sentence keeps its part of it together, and never joins two sentences.
+    for i in range(len(ids) - 1):
+        if sentence_of[i] == sentence_of[i + 1]:
+            assert expected_sentence[start + i] == expected_sentence[start + i + 1]
+    whole = [sentence for _, sentences in encoded.chunks(100, start, stop) for sentence in sentences.tolist()]
+    assert len(set(whole)) == len(set(expected_sentence[start:stop]))

@@ -6,8 +6,8 @@ sentence, the offset one past its last token. Out-of-vocabulary tokens are
 dropped before windows are taken, as word2vec does, so a window spans over
 them; a sentence left empty by that is dropped too.
 
-`EncodedCorpus.chunks()` reads both files forward, so memory holds one chunk
-whatever the corpus size: a memmap would do the same work but keep every page
+`EncodedCorpus.chunks()` reads both files forward, from any token on, so
+memory holds one chunk whatever the corpus size: a memmap would do the same work but keep every page
 it touched resident. `EncodedWriter` builds them from the provisional ids of
 the ingestion pass (ingest.py).
 """
@@ -43,27 +43,37 @@ class EncodedCorpus:
         lengths = np.diff(np.concatenate([[0], np.fromfile(self.ends_path, dtype=np.int64)]))
         return int(lengths[lengths >= 2].sum())
 
-    def chunks(self, chunk_tokens: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(ids, sentence numbers) for consecutive runs of `chunk_tokens` tokens.
+    def chunks(self, chunk_tokens: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, sentence numbers) for consecutive runs of `chunk_tokens` tokens, from token `start` to `stop` (default: the end).
 
         Sentence numbers are local to the chunk; equal numbers mean the same
-        sentence. A sentence cut by a chunk boundary continues under a new number.
+        sentence. A sentence cut by a chunk boundary, or by `start` or
+        `stop`, continues under a new number.
         """
+        stop = self.tokens if stop is None else min(stop, self.tokens)
         with open(self.ids_path, "rb") as ids_file, open(self.ends_path, "rb") as ends_file:
+            ids_file.seek(4 * start)
+            ends_file.seek(8 * self._sentences_ended_by(start))
             ends = np.zeros(0, dtype=np.int64)
-            for start in range(0, self.tokens, chunk_tokens):
-                ids = np.fromfile(ids_file, dtype=np.int32, count=chunk_tokens)
-                stop = start + ids.shape[0]
+            for first in range(start, stop, chunk_tokens):
+                ids = np.fromfile(ids_file, dtype=np.int32, count=min(chunk_tokens, stop - first))
+                last = first + ids.shape[0]
                 # Keep reading sentence ends until one reaches past this chunk.
-                while ends.shape[0] == 0 or ends[-1] < stop:
+                while ends.shape[0] == 0 or ends[-1] < last:
                     more = np.fromfile(ends_file, dtype=np.int64, count=1 << 16)
                     if more.shape[0] == 0:
                         break
                     ends = np.concatenate([ends, more])
-                inside = np.minimum(ends[: np.searchsorted(ends, stop, side="left") + 1], stop)
-                lengths = np.diff(np.concatenate([[start], inside]))
+                inside = np.minimum(ends[: np.searchsorted(ends, last, side="left") + 1], last)
+                lengths = np.diff(np.concatenate([[first], inside]))
                 yield ids, np.repeat(np.arange(lengths.shape[0], dtype=np.int32), lengths)
-                ends = ends[np.searchsorted(ends, stop, side="right") :]
+                ends = ends[np.searchsorted(ends, last, side="right") :]
+
+    def _sentences_ended_by(self, position: int) -> int:
+        """How many sentences end at or before token `position` (a binary search of the ends file, not a read of it)."""
+        if position == 0 or self.sentences == 0:
+            return 0
+        return int(np.searchsorted(np.memmap(self.ends_path, dtype=np.int64, mode="r"), position, side="right"))
 
 
 class EncodedWriter:

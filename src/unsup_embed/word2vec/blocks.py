@@ -54,8 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..text.encode import EncodedCorpus
+from .stripes import STRIPE_TOKENS, Stripe, stripe_bounds
 
-CHUNK_TOKENS = 1 << 20
 SPAN_LENGTH = 128  # centres per row: long enough that the halo costs little, short enough to keep rows apart
 
 
@@ -126,6 +126,7 @@ class BlockStream:
         seed: int,
         shard: int = 0,
         subwords=None,
+        stripe_tokens: int = STRIPE_TOKENS,
     ):
         self.encoded = encoded
         self.keep_probability = keep_probability
@@ -136,52 +137,50 @@ class BlockStream:
         self.seed = seed
         self.shard = shard
         self.subwords = subwords  # a SubwordPacker (subword_inputs.py), or None
+        self.stripe_tokens = stripe_tokens  # the least text of a stripe (stripes.py)
         self.tokens = len(encoded)
 
     def epoch(self, epoch: int, skip_blocks: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """The blocks of `epoch`, after the first `skip_blocks` (already trained before a resume)."""
-        rng = np.random.default_rng([self.seed, epoch, self.shard])
-        window, wanted = self.shape.window, self.shape.centres
-        buffer = _TokenBuffer(window)
+        stripes = self._stripes(epoch)
+        # A block is cut once the text it could need is all in: how much it takes depends on its content.
+        wanted = self.shape.steps * self.shape.length * (self.shape.rows // len(stripes))
         number = 0
-        for ids, sentences in self._kept_chunks(rng):
-            buffer.append(ids, *sentences)
-            # A block is cut once the text it could need is all in: how much it takes depends on its content.
-            while buffer.centres_available() >= wanted + window:
-                block = self._block(buffer, epoch, number)
-                if number >= skip_blocks:
-                    yield block
-                number += 1
-        while buffer.centres_available() > 0:
-            block = self._block(buffer, epoch, number)
+        while True:
+            for stripe in stripes:
+                stripe.fill(wanted)
+            if all(stripe.buffer.centres_available() <= 0 for stripe in stripes):
+                return
+            block = self._block(stripes, epoch, number)
             if number >= skip_blocks:
                 yield block
             number += 1
 
-    def _kept_chunks(self, rng: np.random.Generator):
-        """(ids, (sentence numbers, corpus positions)) of the tokens subsampling keeps, chunk by chunk."""
-        start = 0
-        sentence_offset = 0
-        for ids, sentences in self.encoded.chunks(CHUNK_TOKENS):
-            positions = np.arange(start, start + ids.shape[0], dtype=np.int64)
-            sentences = sentences + sentence_offset
-            sentence_offset = int(sentences[-1]) + 1 if sentences.shape[0] else sentence_offset
-            start += ids.shape[0]
-            if self.keep_probability is not None:
-                kept = rng.random(ids.shape[0], dtype=np.float32) < self.keep_probability[ids]
-                ids, sentences, positions = ids[kept], sentences[kept], positions[kept]
-            yield ids, (sentences, positions)
+    def _stripes(self, epoch: int) -> list[Stripe]:
+        """The epoch's stripes (stripes.py), each subsampled with its own draws, a function of the seed, epoch, shard and stripe."""
+        bounds = stripe_bounds(self.tokens, self.shape.rows, self.stripe_tokens)
+        key = [self.seed, epoch, self.shard]
+        return [
+            Stripe(self.encoded, start, stop, self.shape.window, self.keep_probability, np.random.default_rng(key + ([part] if len(bounds) > 1 else [])))
+            for part, (start, stop) in enumerate(bounds)
+        ]
 
-    def _block(self, buffer: "_TokenBuffer", epoch: int, number: int) -> dict[str, np.ndarray]:
-        """Cut the next block off the buffer, step by step."""
+    def _block(self, stripes: list[Stripe], epoch: int, number: int) -> dict[str, np.ndarray]:
+        """Cut the next block off the stripes, step by step."""
         shape = self.shape
         block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, self.subwords).items()}
         starts = np.zeros(shape.steps, np.int64)
-        # Row r of a step covers centres [r * length, (r + 1) * length) of the step, plus its halo.
-        layout = (np.arange(shape.rows) * shape.length)[:, None] + np.arange(shape.span)[None, :]
+        rows_each = shape.rows // len(stripes)  # consecutive rows of one stripe: all of them, or one
+        # Within a stripe, row r covers its centres [r * length, (r + 1) * length), plus its halo.
+        layout = (np.arange(rows_each) * shape.length)[:, None] + np.arange(shape.span)[None, :]
+        grid_ids = np.zeros((shape.rows, shape.span), np.int32)
+        grid_sentences = np.zeros((shape.rows, shape.span), np.int64)
         for step in range(shape.steps):
-            ids, sentences, positions = buffer.window_of(shape.centres_per_step)
-            grid_ids, grid_sentences = ids[layout], sentences[layout]
+            starts[step] = sum(stripe.position() for stripe in stripes)
+            for part, stripe in enumerate(stripes):
+                ids, sentences = stripe.buffer.window_of(rows_each * shape.length)
+                grid_ids[part * rows_each : (part + 1) * rows_each] = ids[layout]
+                grid_sentences[part * rows_each : (part + 1) * rows_each] = sentences[layout]
             rows, fit = shape.rows, shape.centres_per_step
             if self.subwords is not None:
                 grid, present = self._subword_grid(grid_ids, grid_sentences)
@@ -190,16 +189,20 @@ class BlockStream:
                 else:
                     rows = self.subwords.rows_that_fit(grid, present)
                     fit = rows * shape.length
-            count = min(fit, max(buffer.centres_available(), 0))
-            centres = (np.arange(shape.centres_per_step) < count).reshape(shape.rows, shape.length)
+            # Each stripe gives its rows' share of the step's first `fit` centres, as far as it has text.
+            centres = np.zeros(shape.centres_per_step, bool)
+            for part, stripe in enumerate(stripes):
+                first = part * rows_each * shape.length
+                count = min(max(fit - first, 0), rows_each * shape.length, max(stripe.buffer.centres_available(), 0))
+                centres[first : first + count] = True
+                stripe.buffer.advance(count)
+            centres = centres.reshape(shape.rows, shape.length)
             block["ids"][step], block["sentence"][step], block["centres"][step] = grid_ids, grid_sentences, centres
-            starts[step] = positions[shape.window] if count else self.tokens
             if self.subwords is not None:
                 used = centres if self.subwords.centres_only else present & (np.arange(shape.rows) < rows)[:, None]
                 inputs = self.subwords.inputs(grid, used)
                 block["subword_rows"][step], block["subword_owner"][step], block["subword_slot"][step] = inputs
-            buffer.advance(count)
-        ends = np.append(starts[1:], buffer.next_position(0, self.tokens))
+        ends = np.append(starts[1:], sum(stripe.position() for stripe in stripes))
         starts = np.minimum(starts, ends)
         progress = np.minimum((epoch * self.tokens + starts) / max(self.epochs * self.tokens, 1), 1.0)
         block["learning_rate"] = np.maximum(self.alpha - (self.alpha - self.min_alpha) * progress, self.min_alpha).astype(np.float32)
@@ -214,46 +217,3 @@ class BlockStream:
             centres = slice(self.shape.window, self.shape.window + self.shape.length)
             grid_ids, grid_sentences = grid_ids[:, centres], grid_sentences[:, centres]
         return grid_ids, grid_sentences >= 0
-
-
-class _TokenBuffer:
-    """The kept tokens waiting to be cut into blocks, with `window` tokens of left context kept back."""
-
-    def __init__(self, window: int):
-        self.window = window
-        # Positions before the first token hold nothing (sentence -1).
-        self.ids = np.zeros(window, np.int32)
-        self.sentences = np.full(window, -1, np.int64)
-        self.positions = np.zeros(window, np.int64)
-
-    def append(self, ids: np.ndarray, sentences: np.ndarray, positions: np.ndarray) -> None:
-        self.ids = np.concatenate([self.ids, ids.astype(np.int32, copy=False)])
-        self.sentences = np.concatenate([self.sentences, sentences.astype(np.int64, copy=False)])
-        self.positions = np.concatenate([self.positions, positions])
-
-    def centres_available(self) -> int:
-        return self.ids.shape[0] - self.window
-
-    def window_of(self, centres: int):
-        """(ids, sentences, positions) of the next `centres` centres with `window` tokens either side, padded."""
-        size = centres + 2 * self.window
-        ids = np.zeros(size, np.int32)
-        sentences = np.full(size, -1, np.int64)
-        positions = np.zeros(size, np.int64)
-        have = min(size, self.ids.shape[0])
-        ids[:have] = self.ids[:have]
-        sentences[:have] = self.sentences[:have]
-        positions[:have] = self.positions[:have]
-        return ids, sentences, positions
-
-    def next_position(self, centres: int, total: int) -> int:
-        """Corpus position of the first centre after the next `centres`, or the end of the corpus."""
-        following = self.window + centres
-        return int(self.positions[following]) if following < self.ids.shape[0] else total
-
-    def advance(self, centres: int) -> None:
-        """Drop the next `centres` centres, keeping `window` tokens before the new first centre."""
-        cut = min(centres, self.ids.shape[0])
-        self.ids = self.ids[cut:]
-        self.sentences = self.sentences[cut:]
-        self.positions = self.positions[cut:]
