@@ -2,11 +2,12 @@
 
 Each epoch, every token of the encoded corpus is kept with word2vec's
 subsampling probability (a fresh draw per epoch), and the kept tokens, in
-corpus order, are cut into blocks of `steps` SGD steps. A step is a run of
-`rows x length` consecutive centre words, laid out as `rows` rows of
-`length` centres, each row with `window` tokens of context on either side
-(its halo), so every centre sees its whole window without any pair being
-listed. Windows never cross a sentence: every position carries its
+corpus order, are cut into blocks of `steps` SGD steps. A step holds
+`rows` rows of `length` consecutive centre words, each row with `window`
+tokens of context on either side (its halo), so every centre sees its whole
+window without any pair being listed. On a long corpus, row r of every step
+continues stripe r of the epoch's text, so a step's rows come from distant
+places (stripes.py); on a short one, the rows of a step follow each other. Windows never cross a sentence: every position carries its
 sentence number, and the step's pairs are the positions of one sentence
 within the centre's window (windows.py draws the window sizes and noise
 words on the device, from the step's seed).
@@ -161,7 +162,10 @@ class BlockStream:
         bounds = stripe_bounds(self.tokens, self.shape.rows, self.stripe_tokens)
         key = [self.seed, epoch, self.shard]
         return [
-            Stripe(self.encoded, start, stop, self.shape.window, self.keep_probability, np.random.default_rng(key + ([part] if len(bounds) > 1 else [])))
+            Stripe(
+                self.encoded, start, stop, self.shape.window, self.keep_probability,
+                np.random.default_rng(key + ([part] if len(bounds) > 1 else [])), len(bounds),
+            )  # fmt: skip
             for part, (start, stop) in enumerate(bounds)
         ]
 

@@ -9,9 +9,9 @@ epoch's text is cut into one stripe per row, and row r of every step
 continues stripe r: a step's rows come from as many distant places, as
 each of word2vec's threads reads its own part of the file.
 
-Measured on text8like, 1 epoch, `--subwords`, batch 1,024 (docs/benchmarks.md):
-with the rows of a step from distant places, rare words 0.076 -> 0.085 and
-the n-grams a misspelling shares with its word 0.049 -> 0.078.
+Measured on text8like, 1 epoch, `--subwords`, batch 1,024 (docs/benchmarks.md,
+"Rows from distant places"): analogy 0.428 -> 0.448, and the n-grams a
+misspelling shares with its word, scored alone, 0.042-0.049 -> 0.078.
 
 A corpus shorter than `rows x STRIPE_TOKENS` tokens keeps one stripe, whose
 rows are consecutive text (tests, the shipped toy corpus).
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..text.encode import EncodedCorpus
 
-CHUNK_TOKENS = 1 << 20
+CHUNK_TOKENS = 1 << 20  # read at a time, shared out between the stripes: memory holds one chunk's worth in all
 STRIPE_TOKENS = 1 << 16  # the least text a stripe is given
 
 
@@ -37,10 +37,10 @@ def stripe_bounds(tokens: int, rows: int, least: int = STRIPE_TOKENS) -> list[tu
 class Stripe:
     """One stripe of an epoch: its tokens that subsampling keeps, read a chunk at a time into a buffer."""
 
-    def __init__(self, encoded: EncodedCorpus, start: int, stop: int, window: int, keep_probability, rng: np.random.Generator):
+    def __init__(self, encoded: EncodedCorpus, start: int, stop: int, window: int, keep_probability, rng: np.random.Generator, stripes: int = 1):
         self.start, self.stop = start, stop
         self.buffer = TokenBuffer(window)
-        self._chunks = self._kept_chunks(encoded, keep_probability, rng)
+        self._chunks = self._kept_chunks(encoded, keep_probability, rng, max(CHUNK_TOKENS // stripes, STRIPE_TOKENS // 4))
 
     def fill(self, centres: int) -> None:
         """Read on until `centres` centres, and the window after them, are buffered, or the stripe is all read."""
@@ -54,11 +54,11 @@ class Stripe:
         """Tokens of the stripe before its next centre (all of them once it is used up)."""
         return self.buffer.next_position(0, self.stop) - self.start
 
-    def _kept_chunks(self, encoded: EncodedCorpus, keep_probability, rng: np.random.Generator):
+    def _kept_chunks(self, encoded: EncodedCorpus, keep_probability, rng: np.random.Generator, chunk_tokens: int):
         """(ids, sentence numbers, corpus positions) of the tokens subsampling keeps, chunk by chunk."""
         first = self.start
         sentence_offset = 0
-        for ids, sentences in encoded.chunks(CHUNK_TOKENS, self.start, self.stop):
+        for ids, sentences in encoded.chunks(chunk_tokens, self.start, self.stop):
             positions = np.arange(first, first + ids.shape[0], dtype=np.int64)
             sentences = sentences + sentence_offset
             sentence_offset = int(sentences[-1]) + 1 if sentences.shape[0] else sentence_offset
