@@ -38,6 +38,15 @@ def centres_of(blocks):
     return ids[valid]
 
 
+def assert_a_resume_draws_the_same_blocks(stream, skip):
+    blocks = list(stream.epoch(0))
+    resumed = list(stream.epoch(0, skip_blocks=skip))
+    assert len(resumed) == len(blocks) - skip
+    for original, again in zip(blocks[skip:], resumed):
+        for name in original:
+            assert np.array_equal(original[name], again[name]), name
+
+
 def test_every_token_is_a_centre_once_per_epoch_in_corpus_order(encoded):
     blocks = list(stream_of(encoded).epoch(0))
     expected = np.fromfile(encoded.encoded.ids_path, dtype=np.int32)
@@ -96,13 +105,7 @@ def test_each_epoch_subsamples_afresh_and_the_same_seed_repeats(encoded):
 
 
 def test_skipping_blocks_resumes_the_same_stream(encoded):
-    stream = stream_of(encoded, sample=1e-3)
-    blocks = list(stream.epoch(0))
-    resumed = list(stream.epoch(0, skip_blocks=2))
-    assert len(resumed) == len(blocks) - 2
-    for original, again in zip(blocks[2:], resumed):
-        for name in original:
-            assert np.array_equal(original[name], again[name]), name
+    assert_a_resume_draws_the_same_blocks(stream_of(encoded, sample=1e-3), skip=2)
 
 
 def test_an_empty_block_trains_nothing():
@@ -152,13 +155,7 @@ def test_striped_words_add_up_and_the_rate_decays_and_a_resume_draws_the_same(en
     assert sum(block["words"].sum() for block in blocks) == pytest.approx(len(encoded.encoded))
     rates = np.concatenate([block["learning_rate"][block["words"] > 0] for block in blocks])
     assert rates[0] == pytest.approx(0.025) and (np.diff(rates) <= 0).all() and rates[-1] < 0.001
-    sampled = striped_stream(encoded, sample=1e-3)
-    blocks = list(sampled.epoch(0))
-    resumed = list(sampled.epoch(0, skip_blocks=1))
-    assert len(resumed) == len(blocks) - 1
-    for original, again in zip(blocks[1:], resumed):
-        for name in original:
-            assert np.array_equal(original[name], again[name]), name
+    assert_a_resume_draws_the_same_blocks(striped_stream(encoded, sample=1e-3), skip=1)
 
 
 def test_striped_subword_steps_cut_short_by_their_budget_still_take_every_centre_once(encoded):

@@ -7,8 +7,8 @@ dropped before windows are taken, as word2vec does, so a window spans over
 them; a sentence left empty by that is dropped too.
 
 `EncodedCorpus.chunks()` reads both files forward, from any token on, so
-memory holds one chunk whatever the corpus size: a memmap would do the same work but keep every page
-it touched resident. `EncodedWriter` builds them from the provisional ids of
+memory holds one chunk whatever the corpus size: a memmap would do the same
+work but keep every page it touched resident. `EncodedWriter` builds them from the provisional ids of
 the ingestion pass (ingest.py).
 """
 

@@ -7,10 +7,11 @@ corpus order, are cut into blocks of `steps` SGD steps. A step holds
 tokens of context on either side (its halo), so every centre sees its whole
 window without any pair being listed. On a long corpus, row r of every step
 continues stripe r of the epoch's text, so a step's rows come from distant
-places (stripes.py); on a short one, the rows of a step follow each other. Windows never cross a sentence: every position carries its
-sentence number, and the step's pairs are the positions of one sentence
-within the centre's window (windows.py draws the window sizes and noise
-words on the device, from the step's seed).
+places (stripes.py); on a short one, the rows of a step follow each other.
+Windows never cross a sentence: every position carries its sentence number,
+and the step's pairs are the positions of one sentence within the centre's
+window (windows.py draws the window sizes and noise words on the device,
+from the step's seed).
 
 `block_schema` is the one definition of a block: its fields, their shapes and
 dtypes. Every step reads it; the pipeline below makes it; tf.data, the
@@ -55,7 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..text.encode import EncodedCorpus
-from .stripes import STRIPE_TOKENS, Stripe, stripe_bounds
+from .stripes import STRIPE_TOKENS, Stripe, epoch_stripes
 
 SPAN_LENGTH = 128  # centres per row: long enough that the halo costs little, short enough to keep rows apart
 
@@ -143,7 +144,9 @@ class BlockStream:
 
     def epoch(self, epoch: int, skip_blocks: int = 0) -> Iterator[dict[str, np.ndarray]]:
         """The blocks of `epoch`, after the first `skip_blocks` (already trained before a resume)."""
-        stripes = self._stripes(epoch)
+        stripes = epoch_stripes(
+            self.encoded, self.shape.rows, self.stripe_tokens, self.shape.window, self.keep_probability, [self.seed, epoch, self.shard]
+        )  # fmt: skip
         # A block is cut once the text it could need is all in: how much it takes depends on its content.
         wanted = self.shape.steps * self.shape.length * (self.shape.rows // len(stripes))
         number = 0
@@ -156,18 +159,6 @@ class BlockStream:
             if number >= skip_blocks:
                 yield block
             number += 1
-
-    def _stripes(self, epoch: int) -> list[Stripe]:
-        """The epoch's stripes (stripes.py), each subsampled with its own draws, a function of the seed, epoch, shard and stripe."""
-        bounds = stripe_bounds(self.tokens, self.shape.rows, self.stripe_tokens)
-        key = [self.seed, epoch, self.shard]
-        return [
-            Stripe(
-                self.encoded, start, stop, self.shape.window, self.keep_probability,
-                np.random.default_rng(key + ([part] if len(bounds) > 1 else [])), len(bounds),
-            )  # fmt: skip
-            for part, (start, stop) in enumerate(bounds)
-        ]
 
     def _block(self, stripes: list[Stripe], epoch: int, number: int) -> dict[str, np.ndarray]:
         """Cut the next block off the stripes, step by step."""

@@ -34,13 +34,28 @@ def stripe_bounds(tokens: int, rows: int, least: int = STRIPE_TOKENS) -> list[tu
     return list(zip(edges[:-1], edges[1:]))
 
 
+def epoch_stripes(encoded: EncodedCorpus, rows: int, least: int, window: int, keep_probability, key: list[int]) -> list["Stripe"]:
+    """The stripes of one epoch, each subsampled with its own draws, seeded by `key` and the stripe's number.
+
+    One stripe alone is seeded by `key` as it is, so a short corpus draws
+    what it drew before there were stripes. The stripes share one chunk's
+    worth of reading between them.
+    """
+    bounds = stripe_bounds(len(encoded), rows, least)
+    chunk_tokens = max(CHUNK_TOKENS // len(bounds), STRIPE_TOKENS // 4)
+    return [
+        Stripe(encoded, start, stop, window, keep_probability, np.random.default_rng(key + ([part] if len(bounds) > 1 else [])), chunk_tokens)
+        for part, (start, stop) in enumerate(bounds)
+    ]
+
+
 class Stripe:
     """One stripe of an epoch: its tokens that subsampling keeps, read a chunk at a time into a buffer."""
 
-    def __init__(self, encoded: EncodedCorpus, start: int, stop: int, window: int, keep_probability, rng: np.random.Generator, stripes: int = 1):
+    def __init__(self, encoded: EncodedCorpus, start: int, stop: int, window: int, keep_probability, rng: np.random.Generator, chunk_tokens: int):
         self.start, self.stop = start, stop
         self.buffer = TokenBuffer(window)
-        self._chunks = self._kept_chunks(encoded, keep_probability, rng, max(CHUNK_TOKENS // stripes, STRIPE_TOKENS // 4))
+        self._chunks = self._kept_chunks(encoded, keep_probability, rng, chunk_tokens)
 
     def fill(self, centres: int) -> None:
         """Read on until `centres` centres, and the window after them, are buffered, or the stripe is all read."""
@@ -52,7 +67,7 @@ class Stripe:
 
     def position(self) -> int:
         """Tokens of the stripe before its next centre (all of them once it is used up)."""
-        return self.buffer.next_position(0, self.stop) - self.start
+        return self.buffer.next_position(self.stop) - self.start
 
     def _kept_chunks(self, encoded: EncodedCorpus, keep_probability, rng: np.random.Generator, chunk_tokens: int):
         """(ids, sentence numbers, corpus positions) of the tokens subsampling keeps, chunk by chunk."""
@@ -97,10 +112,9 @@ class TokenBuffer:
         sentences[:have] = self.sentences[:have]
         return ids, sentences
 
-    def next_position(self, centres: int, total: int) -> int:
-        """Corpus position of the first centre after the next `centres`, or `total` if there is none."""
-        following = self.window + centres
-        return int(self.positions[following]) if following < self.ids.shape[0] else total
+    def next_position(self, total: int) -> int:
+        """Corpus position of the next centre, or `total` if there is none."""
+        return int(self.positions[self.window]) if self.window < self.ids.shape[0] else total
 
     def advance(self, centres: int) -> None:
         """Drop the next `centres` centres, keeping `window` tokens before the new first centre."""
