@@ -217,3 +217,45 @@ def test_fusion_sources_answer_unseen_task_words_from_ngrams_and_count_them(subw
     assert "1 of them from n-grams" in coverage.describe()
     assert np.any(matrix[3]) and not np.any(matrix[:2])
     assert np.dot(matrix[2], matrix[3]) / np.linalg.norm(matrix[2]) / np.linalg.norm(matrix[3]) > 0.8
+
+
+def _rare_word_split():
+    """scripts/rare_word_split.py, loaded from its file (the scripts are not a package)."""
+    from pathlib import Path
+
+    scripts = Path(__file__).resolve().parent.parent / "scripts"
+    import sys
+
+    sys.path.insert(0, str(scripts))  # it imports make_rare_words beside it
+    try:
+        spec = importlib.util.spec_from_file_location("rare_word_split", scripts / "rare_word_split.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(scripts))
+    return module
+
+
+def test_the_rare_word_split_parts_a_misspellings_ngrams_into_shared_and_around_the_typo():
+    split = _rare_word_split()
+    shared, novel = split.ngram_split("tiger", "tigre", 3, 3)
+    assert shared == ["<ti", "tig"]
+    assert novel == ["igr", "gre", "re>"]
+    shared, novel = split.ngram_split("money", "moeny", 3, 6)
+    assert sorted(shared + novel) == sorted(character_ngrams("moeny", 3, 6))
+
+
+def test_the_rare_word_split_scores_unseen_misspellings_of_known_words(subword_model, tmp_path):
+    split = _rare_word_split()
+    vectors = load_facebook_vectors(str(subword_model))
+    assert "pariss" not in vectors.key_to_index and "dogz" not in vectors.key_to_index
+    pairs = [("pariss", "madrid", 9.0), ("dog", "dogz", 5.0), ("cat", "dogz", 1.0), ("unheard", "madrid", 1.0), ("paris", "madrid", 9.0)]
+    originals = {"pariss": "paris", "dogz": "dog"}
+    scores, count = split.split_scores(vectors, pairs, originals)
+    # The pair with no known source word and the pair with nothing unseen are left out.
+    assert count == 3
+    assert set(scores) == set(split.COLUMNS)
+    # "as given" is what the model answers for the misspelling: its n-grams, shared and around the typo together.
+    shared, novel = split.ngram_split("paris", "pariss", vectors.min_n, vectors.max_n)
+    rows = [fasttext_hash(gram.encode("utf-8")) % vectors.bucket for gram in shared + novel]
+    assert np.allclose(vectors.vectors_ngrams[rows].mean(axis=0), vectors["pariss"], atol=1e-5)

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Where a subword model's rare-word score comes from: the misspelled pairs of make_rare_words.py, scored four ways.
+
+Each pair of `rare_words.tsv` holds a misspelling (an unseen word) and a
+known word. For every pair whose misspelling comes from a word the model
+knows, the cosine of the pair is computed from:
+
+- `as given`: the misspelling's vector, built from its n-grams (what
+  `unsup-embed evaluate --pairs` scores);
+- `real word`: the word it misspells, from the model's own vector (how good
+  the model is on the pair when nothing is unseen);
+- `shared n-grams`: only the misspelling's n-grams that the real word has too
+  (its first and last characters: `<ti`, `er>`);
+- `around the typo`: only its other n-grams.
+
+and each column is the Spearman correlation of those cosines with the
+pairs' human scores, over the same pairs for every model. Models are
+fastText binary models (`train-unsup --subwords -o m.bin`, or fastText's
+own `-output`), read with gensim's `load_facebook_vectors`.
+
+    python scripts/make_rare_words.py text8like.zip rare_words.tsv
+    python scripts/rare_word_split.py rare_words.tsv ours.bin fasttext.bin
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from make_rare_words import misspelling  # this directory is on sys.path when the script runs
+
+COLUMNS = ("as given", "real word", "shared n-grams", "around the typo")
+
+
+def read_pairs(path: Path) -> list[tuple[str, str, float]]:
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        first, second, score = line.split("\t")[:3]
+        pairs.append((first, second, float(score)))
+    return pairs
+
+
+def source_words() -> dict[str, str]:
+    """Misspelling -> the word it misspells, over the sets make_rare_words.py draws from."""
+    from gensim.test.utils import datapath
+
+    originals = {}
+    for name in ("wordsim353.tsv", "simlex999.txt"):
+        for line in Path(datapath(name)).read_text(encoding="utf-8").splitlines():
+            fields = line.split("\t")
+            if line.startswith("#") or len(fields) < 3:
+                continue
+            for word in fields[:2]:
+                originals.setdefault(misspelling(word.lower()), word.lower())
+    return originals
+
+
+def ngram_split(word: str, misspelled: str, min_n: int, max_n: int) -> tuple[list[str], list[str]]:
+    """(the misspelling's n-grams the word has too, the rest), as fastText cuts them from `<misspelled>`."""
+    from unsup_embed.text.subwords import character_ngrams
+
+    of_word = set(character_ngrams(word, min_n, max_n))
+    grams = character_ngrams(misspelled, min_n, max_n)
+    return [gram for gram in grams if gram in of_word], [gram for gram in grams if gram not in of_word]
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
+
+
+def split_scores(vectors, pairs, originals: dict[str, str]) -> tuple[dict[str, float], int]:
+    """({column: Spearman}, pairs scored) for one model's gensim FastTextKeyedVectors."""
+    from scipy.stats import spearmanr
+
+    from unsup_embed.text.subwords import fasttext_hash
+
+    def ngram_vector(grams: list[str]) -> np.ndarray:
+        # fastText's bucket of an n-gram: the FNV-1a hash of its UTF-8 bytes, modulo the buckets.
+        ids = [fasttext_hash(gram.encode("utf-8")) % vectors.bucket for gram in grams]
+        return vectors.vectors_ngrams[ids].sum(axis=0) if ids else np.zeros(vectors.vector_size, np.float32)
+
+    cosines: dict[str, list[float]] = {column: [] for column in COLUMNS}
+    gold = []
+    for first, second, score in pairs:
+        misspelled, known = (first, second) if first not in vectors.key_to_index else (second, first)
+        word = originals.get(misspelled)
+        if word is None or word not in vectors.key_to_index or misspelled in vectors.key_to_index:
+            continue
+        shared, novel = ngram_split(word, misspelled, vectors.min_n, vectors.max_n)
+        gold.append(score)
+        cosines["as given"].append(_cosine(vectors[misspelled], vectors[known]))
+        cosines["real word"].append(_cosine(vectors[word], vectors[known]))
+        cosines["shared n-grams"].append(_cosine(ngram_vector(shared), vectors[known]))
+        cosines["around the typo"].append(_cosine(ngram_vector(novel), vectors[known]))
+    return {column: float(spearmanr(values, gold).correlation) for column, values in cosines.items()}, len(gold)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pairs", type=Path, help="the pairs of make_rare_words.py")
+    parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
+    arguments = parser.parse_args()
+    for path in [arguments.pairs, *arguments.models]:
+        if not path.is_file():
+            print(f"rare_word_split: no such file: {path}", file=sys.stderr)
+            return 2
+    from gensim.models.fasttext import load_facebook_vectors
+
+    pairs, originals = read_pairs(arguments.pairs), source_words()
+    rows = []
+    for path in arguments.models:
+        try:
+            vectors = load_facebook_vectors(str(path))
+        except Exception as error:  # gensim raises several kinds on a file that is not a fastText model
+            print(f"rare_word_split: {path} is not a fastText binary model ({error})", file=sys.stderr)
+            return 2
+        scores, count = split_scores(vectors, pairs, originals)
+        rows.append((str(path), count, scores))
+    print("| model | pairs | " + " | ".join(COLUMNS) + " |")
+    print("|---|---|" + "---|" * len(COLUMNS))
+    for name, count, scores in rows:
+        print(f"| {name} | {count:,} | " + " | ".join(f"{scores[column]:.3f}" for column in COLUMNS) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
