@@ -36,12 +36,16 @@ COLUMNS = ("as given", "real word", "shared n-grams", "around the typo")
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, float]]:
+    """The `word1<TAB>word2<TAB>score` lines of `path`; ValueError naming the first line that is not one."""
     pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        first, second, score = line.split("\t")[:3]
-        pairs.append((first, second, float(score)))
+        fields = line.split("\t")
+        try:
+            pairs.append((fields[0], fields[1], float(fields[2])))
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}:{number}: expected word1<TAB>word2<TAB>score, got {line[:60]!r}") from None
     return pairs
 
 
@@ -112,7 +116,12 @@ def main() -> int:
             return 2
     from gensim.models.fasttext import load_facebook_vectors
 
-    pairs, originals = read_pairs(arguments.pairs), source_words()
+    try:
+        pairs = read_pairs(arguments.pairs)
+    except ValueError as error:
+        print(f"rare_word_split: {error}", file=sys.stderr)
+        return 2
+    originals = source_words()
     rows = []
     for path in arguments.models:
         try:
