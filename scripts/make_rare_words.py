@@ -33,6 +33,18 @@ from collections import Counter
 from pathlib import Path
 
 
+SOURCES = ("wordsim353.tsv", "simlex999.txt")  # the word-similarity sets gensim ships, misspelled here
+
+
+def source_rows(name: str) -> list[list[str]]:
+    """The tab-separated rows of one of gensim's similarity sets with at least three fields (a header row included)."""
+    from gensim.test.utils import datapath
+
+    with open(datapath(name), encoding="utf-8") as stream:
+        rows = [line.rstrip("\n").split("\t") for line in stream if line.strip() and not line.startswith("#")]
+    return [row for row in rows if len(row) >= 3]
+
+
 def misspelling(word: str) -> str:
     if len(word) >= 5:
         middle = len(word) // 2
@@ -64,14 +76,10 @@ def main() -> int:
     if not arguments.corpus.exists():
         print(f"make_rare_words: corpus {arguments.corpus} does not exist", file=sys.stderr)
         return 2
-    from gensim.test.utils import datapath
-
     counts = corpus_counts(arguments.corpus)
     pairs, dropped = [], 0
-    for source in ("wordsim353.tsv", "simlex999.txt"):
-        with open(datapath(source), encoding="utf-8") as stream:
-            rows = [line.rstrip("\n").split("\t") for line in stream if line.strip() and not line.startswith("#")]
-        for number, fields in enumerate(row for row in rows if len(row) >= 3):
+    for source in SOURCES:
+        for number, fields in enumerate(source_rows(source)):
             try:
                 score = float(fields[2])
             except ValueError:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from make_rare_words import misspelling  # this directory is on sys.path when the script runs
+from make_rare_words import SOURCES, misspelling, source_rows  # this directory is on sys.path when the script runs
 
 COLUMNS = ("as given", "real word", "shared n-grams", "around the typo")
 
@@ -51,14 +51,9 @@ def read_pairs(path: Path) -> list[tuple[str, str, float]]:
 
 def source_words() -> dict[str, str]:
     """Misspelling -> the word it misspells, over the sets make_rare_words.py draws from."""
-    from gensim.test.utils import datapath
-
     originals = {}
-    for name in ("wordsim353.tsv", "simlex999.txt"):
-        for line in Path(datapath(name)).read_text(encoding="utf-8").splitlines():
-            fields = line.split("\t")
-            if line.startswith("#") or len(fields) < 3:
-                continue
+    for name in SOURCES:
+        for fields in source_rows(name):
             for word in fields[:2]:
                 originals.setdefault(misspelling(word.lower()), word.lower())
     return originals

@@ -221,11 +221,10 @@ def test_fusion_sources_answer_unseen_task_words_from_ngrams_and_count_them(subw
 
 def _rare_word_split():
     """scripts/rare_word_split.py, loaded from its file (the scripts are not a package)."""
+    import sys
     from pathlib import Path
 
     scripts = Path(__file__).resolve().parent.parent / "scripts"
-    import sys
-
     sys.path.insert(0, str(scripts))  # it imports make_rare_words beside it
     try:
         spec = importlib.util.spec_from_file_location("rare_word_split", scripts / "rare_word_split.py")
