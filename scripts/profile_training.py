@@ -6,7 +6,7 @@ pass, it times:
   1. the host side alone: one epoch of blocks (subsampling, the rows of each
      step, with --subwords their input rows), made and thrown away;
   2. the compiled block step alone, on blocks made beforehand;
-  3. both, as training runs them;
+  3. both, as training runs them (the host's blocks made in a thread);
 then, with `--operations`, it traces a few blocks with TensorFlow's profiler
 and XLA's per-operation trace events, and lists the operations that take the
 most time per block (dot products, gathers, scatters, fusions...).
@@ -48,7 +48,8 @@ def main() -> int:
     from unsup_embed.config import TrainConfig
     from unsup_embed.text.corpus import TextCorpus
     from unsup_embed.text.ingest import ingest
-    from unsup_embed.training.trainers import build_model, subword_packer
+    from unsup_embed.training.prefetch import ahead
+    from unsup_embed.training.trainers import build_model, noise_words, subword_packer
     from unsup_embed.word2vec.blocks import BlockShape, BlockStream
 
     config = TrainConfig(batch_size=arguments.batch_size, steps_per_call=arguments.steps_per_call, architecture=arguments.architecture, subwords=arguments.subwords, epochs=1)
@@ -60,13 +61,14 @@ def main() -> int:
         shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
         keep = vocabulary.keep_probabilities(config.sample)
         packer = subword_packer(vocabulary, config, shape, vocabulary.counts * keep) if config.subwords else None
-        stream = BlockStream(read.encoded, keep, shape, 1, config.alpha, config.min_alpha, config.seed, subwords=packer)
+        noise = noise_words(vocabulary, config, shape)
+        stream = BlockStream(read.encoded, keep, shape, 1, config.alpha, config.min_alpha, config.seed, subwords=packer, noise=noise)
 
         started = time.perf_counter()
         blocks = list(stream.epoch(0))
         host = time.perf_counter() - started
 
-        model = build_model(vocabulary, config, shape)
+        model = build_model(vocabulary, config, shape, noise.table)
         model.train_on_batch(blocks[0])  # compiles
         started = time.perf_counter()
         for block in blocks:
@@ -74,8 +76,9 @@ def main() -> int:
         step = time.perf_counter() - started
 
         started = time.perf_counter()
-        for block in stream.epoch(0):
-            model.train_on_batch(block)
+        with ahead(stream.epoch(0)) as made:  # as the training loop runs them: the host a few blocks ahead, in a thread
+            for block in made:
+                model.train_on_batch(block)
         both = time.perf_counter() - started
 
         rows = [("host side alone (blocks)", host), ("compiled step alone", step), ("both, as training runs", both)]

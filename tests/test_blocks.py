@@ -7,6 +7,7 @@ from unsup_embed.text.corpus import TextCorpus
 from unsup_embed.text.ingest import ingest
 from unsup_embed.text.vocab import Vocabulary
 from unsup_embed.word2vec.blocks import BlockShape, BlockStream, block_schema, empty_block
+from unsup_embed.word2vec.noise_words import NoiseWords
 from unsup_embed.word2vec.stripes import stripe_bounds
 
 
@@ -22,9 +23,9 @@ def encoded(tmp_path_factory):
 SHAPE = BlockShape.for_batch(32, steps=4, window=3)
 
 
-def stream_of(read, sample=0.0, epochs=2, seed=1):
+def stream_of(read, sample=0.0, epochs=2, seed=1, noise=None):
     keep = read.vocabulary.keep_probabilities(sample) if sample else None
-    return BlockStream(read.encoded, keep, SHAPE, epochs, 0.025, 0.0001, seed)
+    return BlockStream(read.encoded, keep, SHAPE, epochs, 0.025, 0.0001, seed, noise=noise)
 
 
 def centres_of(blocks):
@@ -106,6 +107,40 @@ def test_each_epoch_subsamples_afresh_and_the_same_seed_repeats(encoded):
 
 def test_skipping_blocks_resumes_the_same_stream(encoded):
     assert_a_resume_draws_the_same_blocks(stream_of(encoded, sample=1e-3), skip=2)
+
+
+def noise_of(read, group=8, draws=4):
+    return NoiseWords(read.vocabulary.noise_table(size=100_000), group, draws)
+
+
+def test_blocks_carry_noise_words_drawn_from_the_unigram_table(encoded):
+    noise = noise_of(encoded)
+    schema = block_schema(SHAPE, noise=noise)
+    assert schema["noise"] == ((SHAPE.steps, SHAPE.rows, SHAPE.length // 8, 4), "int32")
+    blocks = list(stream_of(encoded, noise=noise).epoch(0))
+    for block in blocks:
+        assert set(block) == set(schema)
+        assert block["noise"].shape == schema["noise"][0] and block["noise"].dtype == np.int32
+    drawn = np.bincount(np.concatenate([block["noise"].reshape(-1) for block in blocks]), minlength=len(encoded.vocabulary))
+    expected = encoded.vocabulary.counts**0.75 / (encoded.vocabulary.counts**0.75).sum()
+    # Thousands of draws over 50 words: each word's share within 0.01 of unigram^0.75 (a few standard errors).
+    assert np.abs(drawn / drawn.sum() - expected).max() < 0.01, (drawn / drawn.sum(), expected)
+
+
+def test_noise_words_differ_between_blocks_and_epochs_and_repeat_with_the_seed(encoded):
+    noise = noise_of(encoded)
+    first = [block["noise"] for block in stream_of(encoded, noise=noise).epoch(0)]
+    again = [block["noise"] for block in stream_of(encoded, noise=noise).epoch(0)]
+    second_epoch = [block["noise"] for block in stream_of(encoded, noise=noise).epoch(1)]
+    other_seed = [block["noise"] for block in stream_of(encoded, noise=noise, seed=2).epoch(0)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], first[1])
+    assert not np.array_equal(first[0], second_epoch[0])
+    assert not np.array_equal(first[0], other_seed[0])
+
+
+def test_a_resume_draws_the_same_noise_words(encoded):
+    assert_a_resume_draws_the_same_blocks(stream_of(encoded, sample=1e-3, noise=noise_of(encoded)), skip=2)
 
 
 def test_an_empty_block_trains_nothing():

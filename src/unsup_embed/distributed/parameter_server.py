@@ -4,7 +4,7 @@ TensorFlow's designed path for tables larger than one machine: under
 `ParameterServerStrategy` with a `variable_partitioner`, each table is a
 `ShardedVariable`, its rows split into one slice per parameter server. The
 chief (this process, the coordinator) reads the corpus, cuts blocks as a
-single process does, draws their noise words, and `ClusterCoordinator.schedule`s
+single process does (with their noise words), and `ClusterCoordinator.schedule`s
 one block at a time on whichever worker is free. On the worker, a block:
 
 1. gathers every row it will touch (its words and noise words), each
@@ -58,11 +58,7 @@ class ParameterServerTrainer:
         return cls(make_model(), strategy, role.worker_count)
 
     def epoch_blocks(self, stream):
-        def blocks(epoch: int, skip: int):
-            for block in stream.epoch(epoch, skip):
-                yield self._with_noise(block)
-
-        return blocks
+        return stream.epoch  # its blocks carry their noise words (noise_words.py): a worker gathers every row first
 
     def submit(self, block: dict) -> list[dict]:
         self.in_flight.append((self.coordinator.schedule(self.train_block, args=(block,)), block))
@@ -110,25 +106,6 @@ class ParameterServerTrainer:
     def _chief_tables(self) -> dict[str, np.ndarray]:
         return self.model.table_values()
 
-    def _with_noise(self, block: dict) -> dict:
-        """The block with its noise words drawn here: a worker must know every row it touches before it starts."""
-        model = self.model
-        steps, rows = block["ids"].shape[:2]
-        shape = (steps, rows, model.length // model.negative_group, model.noise_draws)
-        table = self.noise
-        rng = np.random.default_rng(block["seed"][0].tolist())  # a function of the block, so a resume draws the same
-        block = dict(block)
-        block["noise"] = table[rng.integers(0, table.shape[0], size=shape)].astype(np.int32)
-        return block
-
-    @property
-    def noise(self) -> np.ndarray:
-        if not hasattr(self, "_noise"):
-            import keras
-
-            self._noise = keras.ops.convert_to_numpy(self.model.noise_table)
-        return self._noise
-
     def _fetch(self, remote, block) -> dict:
         loss_sum, pair_sum, words = (float(value) for value in remote.fetch())
         return {"loss": loss_sum / max(pair_sum, 1.0), "words": words, "learning_rate": float(block["learning_rate"][0])}
@@ -148,7 +125,8 @@ class ParameterServerTrainer:
 
         @tf.function
         def remote_block(block):
-            ids, noise = block["ids"], block["noise"]
+            ids = block["ids"]
+            noise = block["noise"] if "noise" in block else tf.zeros([0], tf.int32)  # none without negative sampling
             every = tf.concat([tf.reshape(ids, [-1]), tf.reshape(noise, [-1])], 0)
             distinct, local = tf.unique(every)
             # A fixed row count keeps one compiled shape: at most every id of the block, at most the vocabulary.
@@ -158,7 +136,8 @@ class ParameterServerTrainer:
             split = tf.size(ids)
             local_block = dict(block)
             local_block["ids"] = tf.reshape(local[:split], tf.shape(ids))
-            local_block["noise"] = tf.reshape(local[split:], tf.shape(noise))
+            if "noise" in block:
+                local_block["noise"] = tf.reshape(local[split:], tf.shape(noise))
             after, loss_sum, pair_sum = compiled(before, local_block)
             count = tf.shape(distinct)[0]
             for name, table in on_servers.items():

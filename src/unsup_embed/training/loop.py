@@ -18,7 +18,8 @@ other workers), `tables()` (the current tables as NumPy arrays, for the
 export), `table_shapes()` and `gather_rows(name, ids)` (what a checkpoint
 writes, a slice at a time) and `load(tables)`.
 
-The loop is written once: skipping the blocks a resumed epoch already
+The host cuts the next blocks in a thread while the trainer trains
+(prefetch.py). The loop is written once: skipping the blocks a resumed epoch already
 trained, checkpoints at every epoch end (the last one too, so an export that
 fails can be redone with --resume without training again), stop requests,
 divergence, and a dead peer, each turned into the project's error with what
@@ -38,6 +39,7 @@ from ..distributed.cluster import cluster_failure
 from ..errors import TrainingDiverged, TrainingInterrupted
 from .callbacks import CheckpointAndStop, TrainingProgress, stop_requests
 from .checkpoint import Checkpointer, TrainingPosition
+from .prefetch import ahead
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +123,11 @@ def fit(
     try:
         with stop_requests(checkpoints), _closing(progress):
             for epoch in range(position.epoch, epochs):
-                for block in epoch_blocks(epoch, position.blocks):
-                    report(trainer.submit(block))
-                    if handle.stop_training:
-                        break
+                with ahead(epoch_blocks(epoch, position.blocks)) as blocks:
+                    for block in blocks:
+                        report(trainer.submit(block))
+                        if handle.stop_training:
+                            break
                 if not handle.stop_training:
                     report(trainer.finish_epoch())
                 if checkpoints.stopped:

@@ -53,13 +53,13 @@ class Trained:
         return word_vectors(lambda rows: table[rows], self.subwords, table.shape[1])
 
 
-def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
+def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape, noise_table: np.ndarray | None = None):
     from ..word2vec.model import Word2VecModel
 
     model = Word2VecModel(
         len(vocabulary),
         config.dim,
-        vocabulary.noise_table() if config.objective == "negative-sampling" else None,
+        noise_table,
         architecture=config.architecture,
         objective=config.objective,
         context_table=config.context_table,
@@ -99,7 +99,9 @@ def train_tables(
     keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None  # word2vec's subsampling
     kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
-    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
+    noise = noise_words(vocabulary, config, shape)
+    table = None if noise is None else noise.table
+    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape, table), blocks_per_epoch)
     packer = subword_packer(vocabulary, config, shape, kept_counts) if config.subwords else None
     subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.
@@ -111,7 +113,7 @@ def train_tables(
         logger.info("resuming at %s", position.describe(config.epochs))
     stream = BlockStream(
         encoded, keep, shape, config.epochs, config.alpha, config.min_alpha, config.seed, shard=role.shard_index,
-        subwords=packer,
+        subwords=packer, noise=noise,
     )  # fmt: skip
     every_seconds, every_steps = options.checkpoint_interval()
     checkpoints = CheckpointAndStop(checkpointer, position, config.steps_per_call, every_seconds, every_steps)
@@ -135,6 +137,15 @@ def _first_word_vectors(trainer, subwords, count: int) -> np.ndarray:
     from ..text.subwords import word_vectors
 
     return word_vectors(lambda rows: trainer.gather_rows("input", rows), subwords, trainer.table_shapes()["input"][1], count)
+
+
+def noise_words(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
+    """The host's draws of noise words for each block (word2vec/noise_words.py), with negative sampling; else None."""
+    if config.objective != "negative-sampling":
+        return None
+    from ..word2vec.noise_words import NoiseWords
+
+    return NoiseWords(vocabulary.noise_table(), min(config.negative_group, shape.length), config.noise_draws)
 
 
 def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape, kept_counts: np.ndarray):

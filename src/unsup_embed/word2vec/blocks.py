@@ -29,10 +29,9 @@ parameter-server workers and the JAX path take their signatures from it.
 - `seed` (steps, 2) int32: the step's random seed, a function of the run's
   seed, the epoch, the shard and the step's place in the epoch, so a resumed
   run draws exactly what an uninterrupted one would;
-- `noise` (steps, rows, length / group, draws) int32, optional: noise words
-  drawn beforehand, for a step that must know every row it will touch
-  before it starts (the parameter-server workers); without it, the step
-  draws them itself from `seed`;
+- `noise` (steps, rows, length / group, draws) int32, with negative
+  sampling: the steps' noise words, drawn on the host (noise_words.py) while
+  the block before trains; a step that finds none draws its own from `seed`;
 - `subword_rows`, `subword_owner` (steps, budget) and `subword_slot`
   (steps, rows, centres or span) int32, with `--subwords`: the input rows of
   the step's distinct words, the word each belongs to, and each position's
@@ -87,8 +86,8 @@ class BlockShape:
         return self.steps * self.centres_per_step
 
 
-def block_schema(shape: BlockShape, subwords=None) -> dict[str, tuple[tuple[int, ...], str]]:
-    """The fields of a block: name -> (shape, dtype); `subwords` (a SubwordPacker) adds the input rows of each step."""
+def block_schema(shape: BlockShape, subwords=None, noise=None) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The fields of a block: name -> (shape, dtype); `subwords` (a SubwordPacker) adds the input rows of each step, `noise` (NoiseWords) its noise words."""
     tokens = (shape.steps, shape.rows, shape.span)
     schema = {
         "ids": (tokens, "int32"),
@@ -103,12 +102,14 @@ def block_schema(shape: BlockShape, subwords=None) -> dict[str, tuple[tuple[int,
         schema["subword_rows"] = ((shape.steps, subwords.budget), "int32")
         schema["subword_owner"] = ((shape.steps, subwords.budget), "int32")
         schema["subword_slot"] = ((shape.steps, *grid), "int32")
+    if noise is not None:
+        schema["noise"] = (noise.field_shape(shape.steps, shape.rows, shape.length), "int32")
     return schema
 
 
-def empty_block(shape: BlockShape, learning_rate: float, subwords=None) -> dict[str, np.ndarray]:
+def empty_block(shape: BlockShape, learning_rate: float, subwords=None, noise=None) -> dict[str, np.ndarray]:
     """A block that trains nothing (no tokens, no words): what a finished shard feeds while others finish."""
-    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, subwords).items()}
+    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, subwords, noise).items()}
     block["sentence"][:] = -1
     block["learning_rate"][:] = learning_rate
     return block
@@ -128,6 +129,7 @@ class BlockStream:
         seed: int,
         shard: int = 0,
         subwords=None,
+        noise=None,
         stripe_tokens: int = STRIPE_TOKENS,
     ):
         self.encoded = encoded
@@ -139,6 +141,7 @@ class BlockStream:
         self.seed = seed
         self.shard = shard
         self.subwords = subwords  # a SubwordPacker (subword_inputs.py), or None
+        self.noise = noise  # NoiseWords (noise_words.py), or None: the steps draw their own
         self.stripe_tokens = stripe_tokens  # the least text of a stripe (stripes.py)
         self.tokens = len(encoded)
 
@@ -163,7 +166,7 @@ class BlockStream:
     def _block(self, stripes: list[Stripe], epoch: int, number: int) -> dict[str, np.ndarray]:
         """Cut the next block off the stripes, step by step."""
         shape = self.shape
-        block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, self.subwords).items()}
+        block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, self.subwords, self.noise).items()}
         starts = np.zeros(shape.steps, np.int64)
         rows_each = shape.rows // len(stripes)  # consecutive rows of one stripe: all of them, or one
         # Within a stripe, row r covers its centres [r * length, (r + 1) * length), plus its halo.
@@ -204,6 +207,8 @@ class BlockStream:
         block["words"] = (ends - starts).astype(np.float32)
         first_seed = (self.seed * 7919 + epoch * 104_729 + self.shard * 1_299_709) % (1 << 31)
         block["seed"] = np.stack([np.full(shape.steps, first_seed), number * shape.steps + np.arange(shape.steps)], axis=1).astype(np.int32)
+        if self.noise is not None:
+            block["noise"] = self.noise.for_block(block["seed"], shape.rows, shape.length)
         return block
 
     def _subword_grid(self, grid_ids: np.ndarray, grid_sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
