@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from unsup_embed.word2vec.windows import neighbour_counts, offsets, pair_masks, row_update_scales, window_scores, window_sums
+from unsup_embed.word2vec import backend
+from unsup_embed.word2vec.window_products import window_scores, window_sums
+from unsup_embed.word2vec.windows import neighbour_counts, offsets, pair_masks, row_update_scales
 
 SEED = np.array([7, 3], np.int32)
 
@@ -89,6 +91,49 @@ def test_window_sums_add_the_rows_each_centre_pairs_with():
         for c in range(length):
             expected = sum(masks[r, c, k] * span[r, window + c + offset] for k, offset in enumerate(offsets(window)))
             assert np.allclose(sums[r, c], expected, atol=1e-5)
+
+
+def neighbour_position(window: int, centre: int, index: int) -> int:
+    """The span position of a centre's neighbour at offsets(window)[index]."""
+    return window + centre + offsets(window)[index]
+
+
+@pytest.mark.parametrize("tile", [4, 16])
+def test_window_scores_gradients_are_those_of_the_dot_products(tile):
+    rng = np.random.default_rng(2)
+    rows, length, window, dim = 2, 32, 3, 5
+    centres = rng.normal(size=(rows, length, dim)).astype(np.float32)
+    span = rng.normal(size=(rows, length + 2 * window, dim)).astype(np.float32)
+    upstream = rng.normal(size=(rows, length, 2 * window)).astype(np.float32)
+    _, (d_centres, d_span) = backend.value_and_gradients(
+        lambda c, s: ops.sum(window_scores(c, s, window, tile) * upstream), [ops.convert_to_tensor(centres), ops.convert_to_tensor(span)]
+    )
+    expected_centres, expected_span = np.zeros_like(centres), np.zeros_like(span)
+    for r in range(rows):
+        for c in range(length):
+            for k in range(2 * window):
+                p = neighbour_position(window, c, k)
+                expected_centres[r, c] += upstream[r, c, k] * span[r, p]
+                expected_span[r, p] += upstream[r, c, k] * centres[r, c]
+    assert np.allclose(np.asarray(d_centres), expected_centres, atol=1e-4)
+    assert np.allclose(np.asarray(d_span), expected_span, atol=1e-4)
+
+
+def test_window_sums_gradient_reaches_each_span_row_from_every_centre_that_sums_it():
+    rng = np.random.default_rng(3)
+    rows, length, window, dim = 2, 32, 2, 4
+    masks = (rng.random((rows, length, 2 * window)) < 0.5).astype(np.float32)
+    span = rng.normal(size=(rows, length + 2 * window, dim)).astype(np.float32)
+    upstream = rng.normal(size=(rows, length, dim)).astype(np.float32)
+    _, (d_span,) = backend.value_and_gradients(lambda s: ops.sum(window_sums(masks, s, window, tile=8) * upstream), [ops.convert_to_tensor(span)])
+    expected = np.zeros_like(span)
+    for r in range(rows):
+        for c in range(length):
+            for k in range(2 * window):
+                expected[r, neighbour_position(window, c, k)] += masks[r, c, k] * upstream[r, c]
+    assert np.allclose(np.asarray(d_span), expected, atol=1e-4)
+    # The halo's outermost rows are read only by the centres at the row's ends.
+    assert np.any(expected[:, 0] != 0) and np.any(expected[:, -1] != 0)
 
 
 def test_row_update_cap_scales_only_rows_over_the_cap_and_leaves_the_tally_at_zero():

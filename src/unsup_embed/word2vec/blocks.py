@@ -10,8 +10,8 @@ continues stripe r of the epoch's text, so a step's rows come from distant
 places (stripes.py); on a short one, the rows of a step follow each other.
 Windows never cross a sentence: every position carries its sentence number,
 and the step's pairs are the positions of one sentence within the centre's
-window (windows.py draws the window sizes and noise words on the device,
-from the step's seed).
+window (windows.py draws the window sizes on the device, from the step's
+seed; the host draws the noise words, noise_words.py).
 
 `block_schema` is the one definition of a block: its fields, their shapes and
 dtypes. Every step reads it; the pipeline below makes it; tf.data, the

@@ -38,7 +38,8 @@ import keras
 from keras import ops
 
 from .subword_inputs import composite_inputs, row_updates
-from .windows import mean_passing_full_gradient, neighbour_counts, offsets, window_scores, window_sums
+from .window_products import window_scores, window_sums
+from .windows import mean_passing_full_gradient, neighbour_counts, offsets
 
 
 @dataclass

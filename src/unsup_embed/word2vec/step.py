@@ -5,7 +5,8 @@
 "output" unless the context table is shared), and returns the new tables and
 the block's loss and pair totals. Each step:
 
-1. finds its pairs and noise words from the block (windows.py);
+1. finds its pairs (windows.py) and its noise words (the block's, drawn
+   by the host: noise_words.py);
 2. gathers the rows its objective asks for (`Objective.lookups`);
 3. differentiates the summed per-centre loss with respect to those rows
    only (backend.py), so the step stays sparse: it never touches a row
@@ -49,7 +50,7 @@ def step_pairs(model, step: dict) -> StepPairs:
     window, length = model.window, model.length
     masks, counts = pair_masks(step["sentence"], step["seed"], window, length, step.get("centres"))
     noise = None
-    if "noise" in step:  # drawn beforehand (parameter-server workers gather their rows first)
+    if "noise" in step:  # drawn by the host (noise_words.py), so parameter-server workers can gather their rows first
         noise = step["noise"]
     elif model.negative_sampling:
         rows = ops.shape(step["ids"])[0]

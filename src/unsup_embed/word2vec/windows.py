@@ -8,8 +8,10 @@ a cost that grows with the batch and never with the vocabulary.
   uniformly in 1..window; it pairs with each position at distance 1..b
   holding a token of its own sentence. One (rows, length) mask per offset.
 - `noise_ids`: noise words drawn from word2vec's unigram^0.75 table by
-  uniform indices, `draws` of them for each group of `group` consecutive
-  centres (Ji et al. 2016 share a draw among the pairs of a window; sharing
+  uniform indices (for a block that comes without them: a training run's
+  blocks carry noise words the host drew, noise_words.py), `draws` of them
+  for each group of `group` consecutive centres (Ji et al. 2016 share a
+  draw among the pairs of a window; sharing
   it among neighbouring centres turns the noise scores into small matrix
   products and gathers `draws / group` rows per centre).
 - `row_update_scales`: the row-update cap. A frequent word occurs many times
@@ -74,49 +76,6 @@ def neighbour_counts(masks, window: int):
         shifted = ops.pad(masks[..., index], [[0, 0], [window + offset, window - offset]])
         total = shifted if total is None else total + shifted
     return total
-
-
-def window_tiles(span_rows, window: int, tile: int):
-    """(rows, length / tile, tile + 2 * window, dim): the span rows each tile of `tile` centres sees."""
-    length = ops.shape(span_rows)[1] - 2 * window
-    starts = ops.arange(0, length, tile)
-    positions = ops.expand_dims(starts, 1) + ops.expand_dims(ops.arange(tile + 2 * window), 0)
-    return ops.take(span_rows, positions, axis=1)
-
-
-def window_scores(centre_rows, span_rows, window: int, tile: int = 16):
-    """(rows, length, 2 x window): the dot product of every centre with each neighbour position in its window.
-
-    Computed a tile of `tile` centres at a time, as one small matrix product
-    of the tile against its `tile + 2 * window` span positions, from which
-    the band of each centre's own window is cut by a reshape (the "skew"
-    of relative-position attention). One matrix product instead of
-    2 x window passes over the rows makes the step about three times faster
-    on a CPU, for 2 x window / (tile + 2 * window) more arithmetic.
-    """
-    rows, length, dim = ops.shape(centre_rows)[0], ops.shape(centre_rows)[1], ops.shape(centre_rows)[2]
-    tiles, width = length // tile, tile + 2 * window
-    centres = ops.reshape(centre_rows, (rows, tiles, tile, dim))
-    scores = ops.einsum("rtcd,rtpd->rtcp", centres, window_tiles(span_rows, window, tile))
-    # Row c of the tile holds positions c..c+2*window of the band at columns c..c+2*window;
-    # padding each row by one place shifts row c left by c, lining the bands up in columns 0..2*window.
-    flat = ops.pad(ops.reshape(scores, (rows, tiles, tile * width)), [[0, 0], [0, 0], [0, tile]])
-    band = ops.reshape(flat, (rows, tiles, tile, width + 1))[..., : 2 * window + 1]
-    band = ops.concatenate([band[..., :window], band[..., window + 1 :]], axis=-1)  # drop the centre itself
-    return ops.reshape(band, (rows, length, 2 * window))
-
-
-def window_sums(masks, span_rows, window: int, tile: int = 16):
-    """(rows, length, dim): for each centre, the sum of the span rows it pairs with (masks as in pair_masks)."""
-    rows, length = ops.shape(masks)[0], ops.shape(masks)[1]
-    tiles, width = length // tile, tile + 2 * window
-    # The inverse of the skew in window_scores: lay each centre's band of weights along its tile row.
-    with_self = ops.concatenate([masks[..., :window], ops.zeros_like(masks[..., :1]), masks[..., window:]], axis=-1)
-    padded = ops.pad(ops.reshape(with_self, (rows, tiles, tile, 2 * window + 1)), [[0, 0], [0, 0], [0, 0], [0, width - 2 * window]])
-    flat = ops.reshape(padded, (rows, tiles, tile * (width + 1)))[..., : tile * width]
-    weights = ops.reshape(flat, (rows, tiles, tile, width))
-    sums = ops.einsum("rtcp,rtpd->rtcd", weights, window_tiles(span_rows, window, tile))
-    return ops.reshape(sums, (rows, length, ops.shape(span_rows)[-1]))
 
 
 def noise_ids(noise_table, seed, shape: tuple[int, ...]):
