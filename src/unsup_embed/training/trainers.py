@@ -126,6 +126,9 @@ def train_tables(
     logger.info("training took %.1f s", seconds)
     load_tables = release_tables(trainer, work, checkpointer.newest_tables(result.position))
     del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export reads them
+    from ..word2vec.backend import forget_custom_gradients
+
+    forget_custom_gradients()  # TensorFlow's registry would keep the traced step, and through it the tables
     gc.collect()
     return Trained(result.position, result.final_loss, seconds, load_tables(), initial_vectors, subwords)
 

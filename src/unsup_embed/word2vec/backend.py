@@ -17,6 +17,12 @@
   before its first update (huge_pages.py);
 - `numpy_view(tensor)`: a read-only NumPy array over a tensor's memory,
   without a copy of its own (TensorFlow: DLPack);
+- `forget_custom_gradients()`: drop the gradient functions TensorFlow keeps
+  for every `custom_gradient` it traced (window_products.py). Its registry
+  keeps each one for the life of the process, and with it the traced step's
+  graph and the table variables that graph captured: without this, a
+  `--subwords` run held its 0.8 GiB n-gram table twice at the export (peak
+  3,050 MiB against 2,145);
 - `scatter_add(table, ids, updates)`: the table with `updates` added to the
   rows `ids`, duplicates summed, as a new value (TensorFlow:
   `tensor_scatter_nd_add`; JAX: `.at[].add`). Inside the compiled block the
@@ -70,6 +76,19 @@ def scatter_add(table, ids, updates):
     import tensorflow as tf
 
     return tf.tensor_scatter_nd_add(table, tf.expand_dims(ids, -1), updates)
+
+
+def forget_custom_gradients() -> None:
+    """Drop TensorFlow's registered custom-gradient functions; call once no step will be traced again (training is over)."""
+    if _is_jax():  # JAX keeps nothing of a traced function's gradient
+        return
+    from tensorflow.python.framework import ops as tf_ops
+
+    # Private, but the only handle on them: TensorFlow names each "CustomGradient-<n>" and never removes it.
+    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    if isinstance(registry, dict):
+        for name in [name for name in registry if name.startswith("CustomGradient-")]:
+            del registry[name]
 
 
 def numpy_view(tensor):
