@@ -8,12 +8,12 @@ a cost that grows with the batch and never with the vocabulary.
   uniformly in 1..window; it pairs with each position at distance 1..b
   holding a token of its own sentence. One (rows, length) mask per offset.
 - `noise_ids`: noise words drawn from word2vec's unigram^0.75 table by
-  uniform indices (for a block that comes without them: a training run's
-  blocks carry noise words the host drew, noise_words.py), `draws` of them
-  for each group of `group` consecutive centres (Ji et al. 2016 share a
-  draw among the pairs of a window; sharing
+  uniform indices, `draws` of them for each group of `group` consecutive
+  centres (Ji et al. 2016 share a draw among the pairs of a window; sharing
   it among neighbouring centres turns the noise scores into small matrix
-  products and gathers `draws / group` rows per centre).
+  products and gathers `draws / group` rows per centre). A training run's
+  blocks carry noise words the host drew (noise_words.py); this draws them
+  for a block that comes without.
 - `row_update_scales`: the row-update cap. A frequent word occurs many times
   in one step, and summing all its updates at word2vec's learning rate
   diverges on small vocabularies. Each row takes its summed update in full
