@@ -109,6 +109,9 @@ def test_console_entry_points_answer_version_and_help():
     for option in ["--min-count", "--window", "--negative", "--context-table", "--objective", "--batch-size", "--seed"]:
         assert option in help_text
     assert "(default: 5)" in help_text and "examples:" in help_text
+    # The console scripts end through `exit_quickly`, which must keep a failure's status and its one line.
+    failed = subprocess.run([sys.executable, "-m", "unsup_embed", "evaluate", "missing.bin"], capture_output=True, text=True)
+    assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "does not exist" in failed.stderr
 
 
 def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):

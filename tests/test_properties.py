@@ -52,6 +52,19 @@ def test_no_token_contains_whitespace(text, pattern, lowercase):
 
 
 @SETTINGS
+@given(
+    text=st.one_of(st.text(max_size=400), st.text(st.characters(max_codepoint=127), max_size=400)),
+    lowercase=st.booleans(),
+)
+def test_default_pattern_gives_the_regular_expressions_tokens(text, lowercase):
+    # ASCII text takes a faster road than the regular expression; both must agree.
+    expected = re.findall(r"\w+", text.lower() if lowercase else text)
+    assert Tokenizer(lowercase=lowercase)(text) == expected
+    mixed = text + " \u00e9t\u00e9 " + text  # not ASCII: the regular expression's own road
+    assert Tokenizer(lowercase=lowercase)(mixed) == re.findall(r"\w+", mixed.lower() if lowercase else mixed)
+
+
+@SETTINGS
 @given(text=st.text(min_size=1, max_size=600), pattern=PATTERNS, dim=st.integers(1, 5))
 def test_any_vocabulary_round_trips_through_both_formats(text, pattern, dim):
     words = list(dict.fromkeys(Tokenizer(pattern)(text)))  # unique, in order

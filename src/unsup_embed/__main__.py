@@ -1,7 +1,5 @@
 """`python -m unsup_embed` runs the `unsup-embed` command group."""
 
-import sys
+from .cli import group_command
 
-from .cli import main
-
-sys.exit(main())
+group_command()

@@ -222,7 +222,7 @@ class TextCorpus:
 
     def _decoded(self, text: str) -> str:
         """`text` with each undecodable byte replaced by U+FFFD, counted."""
-        if _ESCAPED_BYTE.search(text) is None:
+        if text.isascii() or _ESCAPED_BYTE.search(text) is None:  # an escaped byte is never ASCII
             return text
         text, replaced = _ESCAPED_BYTE.subn("\ufffd", text)
         self.stats.undecodable_bytes += replaced

