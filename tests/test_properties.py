@@ -65,6 +65,17 @@ def test_default_pattern_gives_the_regular_expressions_tokens(text, lowercase):
 
 
 @SETTINGS
+@given(
+    text=st.one_of(st.text(max_size=400), st.text(st.characters(max_codepoint=127), max_size=400)),
+    pattern=PATTERNS,
+    lowercase=st.booleans(),
+)
+def test_a_chunk_of_lines_gives_each_lines_tokens(text, pattern, lowercase):
+    tokenizer = Tokenizer(pattern, lowercase)
+    assert tokenizer.lines(text) == [tokenizer(line) for line in text.split("\n")]
+
+
+@SETTINGS
 @given(text=st.text(min_size=1, max_size=600), pattern=PATTERNS, dim=st.integers(1, 5))
 def test_any_vocabulary_round_trips_through_both_formats(text, pattern, dim):
     words = list(dict.fromkeys(Tokenizer(pattern)(text)))  # unique, in order

@@ -195,10 +195,10 @@ class TextCorpus:
         while True:
             final = not block
             text = carry + self._decoded(decoder.decode(block, final=final))
-            lines = text.split("\n")
-            carry = "" if final else lines.pop()
-            for line in lines:
-                pending.extend(self.tokenizer(line))
+            cut = len(text) if final else text.rfind("\n") + 1  # the whole lines of the text read so far
+            complete, carry = text[:cut], text[cut:]
+            for tokens in self.tokenizer.lines(complete) if complete else ():
+                pending.extend(tokens)
                 pending = yield from self._full_sentences(pending)
                 if pending:
                     self._count(pending)

@@ -10,6 +10,8 @@ On ASCII text the default pattern takes a faster road to the same tokens:
 every ASCII character that is not a word character (`\\w` is `[A-Za-z0-9_]`
 there) becomes a space, and the text is split on whitespace. Measured on
 text8like (20 MB pieces): 0.36 s against 0.77 s for the regular expression.
+`lines` does that once for a whole chunk of lines: a translation costs some
+2 us a call to set up, as much as the rest of a short line's work.
 
 Left out on purpose: language-specific tokenisation (compound splitting,
 clitics); give a `--token-pattern` for those, or tokenise beforehand.
@@ -24,6 +26,7 @@ DEFAULT_PATTERN = r"\w+"
 _WHITESPACE = re.compile(r"\s")
 _ASCII_WORD_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_")
 _ASCII_NON_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS})
+_ASCII_NON_WORD_TO_SPACE_BUT_NEWLINES = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS | {"\n"}})
 
 
 class Tokenizer:
@@ -52,6 +55,14 @@ class Tokenizer:
         if self._may_match_whitespace:
             return [part for token in tokens for part in _WHITESPACE.split(token) if part]
         return [token for token in tokens if token]
+
+    def lines(self, text: str) -> list[list[str]]:
+        """The tokens of each line of `text` (lines end at "\\n"): `[self(line) for line in text.split("\\n")]`, in one pass where it can."""
+        if self._default and text.isascii():
+            if self.lowercase:
+                text = text.lower()
+            return [line.split() for line in text.translate(_ASCII_NON_WORD_TO_SPACE_BUT_NEWLINES).split("\n")]
+        return [self(line) for line in text.split("\n")]
 
     def __reduce__(self):
         # Picklable by its settings, for the worker processes of the ingestion pass.
