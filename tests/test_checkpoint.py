@@ -169,6 +169,7 @@ def test_corrupt_state_is_refused_in_one_line(killed_run, tmp_path, corpus, dama
     assert "corrupt" in err and len(error_lines(err)) == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow  # two resumed runs, some 11 s
 def test_a_damaged_checkpoint_falls_back_to_the_previous_one_and_all_damaged_is_refused(killed_run, tmp_path, corpus):
     output = fresh_copy(killed_run, tmp_path)
     directory = output.with_name("v.bin.ckpt")

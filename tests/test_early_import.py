@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from unsup_embed.training import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,7 @@ print(json.dumps({"started": started, "vectors": str(result.vectors_path)}))
 """
 
 
+@pytest.mark.slow  # a whole run in a fresh interpreter with two reading processes: some 10 s
 def test_a_run_imports_tensorflow_while_worker_processes_read(tmp_path):
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
