@@ -18,8 +18,16 @@ pairs' human scores, over the same pairs for every model. Models are
 fastText binary models (`train-unsup --subwords -o m.bin`, or fastText's
 own `-output`), read with gensim's `load_facebook_vectors`.
 
+`--shift A [A ...]` probes how much the figures owe to the direction all
+vectors share: before scoring, A times the mean of the vocabulary's word
+vectors is added to every input row (words' and n-grams'), so every
+vector, seen or built from n-grams, moves by the same amount (A = -1
+removes the mean). The table then says, per model, how long that mean is
+against the average word vector.
+
     python scripts/make_rare_words.py text8like.zip rare_words.tsv
     python scripts/rare_word_split.py rare_words.tsv ours.bin fasttext.bin
+    python scripts/rare_word_split.py rare_words.tsv ours.bin fasttext.bin --shift -1 0 0.5 1
 """
 
 from __future__ import annotations
@@ -68,6 +76,19 @@ def ngram_split(word: str, misspelled: str, min_n: int, max_n: int) -> tuple[lis
     return [gram for gram in grams if gram in of_word], [gram for gram in grams if gram not in of_word]
 
 
+def mean_word_vector(vectors) -> tuple[np.ndarray, float]:
+    """The mean of the vocabulary's word vectors, and its norm over the average norm of a word vector."""
+    mean = vectors.vectors.mean(axis=0)
+    return mean, float(np.linalg.norm(mean) / np.linalg.norm(vectors.vectors, axis=1).mean())
+
+
+def shift_rows(vectors, offset: np.ndarray) -> None:
+    """Add `offset` to every input row of `vectors`, in place: every vector, seen or built from n-grams, moves by it."""
+    vectors.vectors_vocab += offset
+    vectors.vectors_ngrams += offset
+    vectors.adjust_vectors()  # the words' vectors: means of their rows again
+
+
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / norm if norm else 0.0
@@ -104,6 +125,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pairs", type=Path, help="the pairs of make_rare_words.py")
     parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
+    parser.add_argument("--shift", type=float, nargs="+", default=None, metavar="A", help="score again with A x the mean word vector added to every row")
     arguments = parser.parse_args()
     for path in [arguments.pairs, *arguments.models]:
         if not path.is_file():
@@ -124,8 +146,17 @@ def main() -> int:
         except Exception as error:  # gensim raises several kinds on a file that is not a fastText model
             print(f"rare_word_split: {path} is not a fastText binary model ({error})", file=sys.stderr)
             return 2
-        scores, count = split_scores(vectors, pairs, originals)
-        rows.append((str(path), count, scores))
+        if arguments.shift is None:
+            scores, count = split_scores(vectors, pairs, originals)
+            rows.append((str(path), count, scores))
+            continue
+        mean, share = mean_word_vector(vectors)
+        applied = 0.0
+        for amount in arguments.shift:
+            shift_rows(vectors, (amount - applied) * mean)
+            applied = amount
+            scores, count = split_scores(vectors, pairs, originals)
+            rows.append((f"{path}, {amount:+g} x the mean word vector (norm {share:.2f} x the average)", count, scores))
     print("| model | pairs | " + " | ".join(COLUMNS) + " |")
     print("|---|---|" + "---|" * len(COLUMNS))
     for name, count, scores in rows:

@@ -258,3 +258,15 @@ def test_the_rare_word_split_scores_unseen_misspellings_of_known_words(subword_m
     shared, novel = split.ngram_split("paris", "pariss", vectors.min_n, vectors.max_n)
     rows = [fasttext_hash(gram.encode("utf-8")) % vectors.bucket for gram in shared + novel]
     assert np.allclose(vectors.vectors_ngrams[rows].mean(axis=0), vectors["pariss"], atol=1e-5)
+
+
+def test_the_rare_word_split_shift_moves_every_vector_by_the_same_offset(subword_model):
+    split = _rare_word_split()
+    vectors = load_facebook_vectors(str(subword_model))
+    before = {word: vectors[word].copy() for word in ("paris", "pariss", "dogz")}  # seen, and two built from n-grams
+    mean, share = split.mean_word_vector(vectors)
+    assert share > 0 and np.allclose(mean, vectors.vectors.mean(axis=0))
+    split.shift_rows(vectors, -mean)
+    for word, vector in before.items():
+        assert np.allclose(vectors[word], vector - mean, atol=1e-5), word
+    assert np.allclose(vectors.vectors.mean(axis=0), 0, atol=1e-5)  # -1 x the mean removes it
