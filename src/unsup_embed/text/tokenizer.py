@@ -25,8 +25,8 @@ import string
 DEFAULT_PATTERN = r"\w+"
 _WHITESPACE = re.compile(r"\s")
 _ASCII_WORD_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_")
-_ASCII_NON_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS})
-_ASCII_NON_WORD_TO_SPACE_BUT_NEWLINES = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS | {"\n"}})
+# Newlines stay, so `lines` can split a chunk after translating it; `split()` takes them as whitespace anyway.
+_ASCII_NON_WORD_TO_SPACE = str.maketrans({chr(code): " " for code in range(128) if chr(code) not in _ASCII_WORD_CHARACTERS | {"\n"}})
 
 
 class Tokenizer:
@@ -61,7 +61,7 @@ class Tokenizer:
         if self._default and text.isascii():
             if self.lowercase:
                 text = text.lower()
-            return [line.split() for line in text.translate(_ASCII_NON_WORD_TO_SPACE_BUT_NEWLINES).split("\n")]
+            return [line.split() for line in text.translate(_ASCII_NON_WORD_TO_SPACE).split("\n")]
         return [self(line) for line in text.split("\n")]
 
     def __reduce__(self):

@@ -107,9 +107,14 @@ def block_schema(shape: BlockShape, subwords=None, noise=None) -> dict[str, tupl
     return schema
 
 
+def zero_block(shape: BlockShape, subwords=None, noise=None) -> dict[str, np.ndarray]:
+    """Every field of `block_schema`, filled with zeros."""
+    return {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, subwords, noise).items()}
+
+
 def empty_block(shape: BlockShape, learning_rate: float, subwords=None, noise=None) -> dict[str, np.ndarray]:
     """A block that trains nothing (no tokens, no words): what a finished shard feeds while others finish."""
-    block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, subwords, noise).items()}
+    block = zero_block(shape, subwords, noise)
     block["sentence"][:] = -1
     block["learning_rate"][:] = learning_rate
     return block
@@ -166,7 +171,7 @@ class BlockStream:
     def _block(self, stripes: list[Stripe], epoch: int, number: int) -> dict[str, np.ndarray]:
         """Cut the next block off the stripes, step by step."""
         shape = self.shape
-        block = {name: np.zeros(dims, dtype) for name, (dims, dtype) in block_schema(shape, self.subwords, self.noise).items()}
+        block = zero_block(shape, self.subwords, self.noise)
         starts = np.zeros(shape.steps, np.int64)
         rows_each = shape.rows // len(stripes)  # consecutive rows of one stripe: all of them, or one
         # Within a stripe, row r covers its centres [r * length, (r + 1) * length), plus its halo.
