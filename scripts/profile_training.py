@@ -37,6 +37,8 @@ def main() -> int:
     parser.add_argument("--steps-per-call", type=int, default=32)
     parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram")
     parser.add_argument("--subwords", action="store_true")
+    parser.add_argument("--negative-group", type=int, default=None, help="default: train-unsup's")
+    parser.add_argument("--noise-draws", type=int, default=None, help="default: train-unsup's")
     parser.add_argument("--operations", action="store_true", help="also list the compiled step's costliest operations")
     arguments = parser.parse_args()
     if arguments.operations:
@@ -52,7 +54,8 @@ def main() -> int:
     from unsup_embed.training.trainers import build_model, noise_words, subword_packer
     from unsup_embed.word2vec.blocks import BlockShape, BlockStream
 
-    config = TrainConfig(batch_size=arguments.batch_size, steps_per_call=arguments.steps_per_call, architecture=arguments.architecture, subwords=arguments.subwords, epochs=1)
+    noise = {name: getattr(arguments, name) for name in ("negative_group", "noise_draws") if getattr(arguments, name) is not None}
+    config = TrainConfig(batch_size=arguments.batch_size, steps_per_call=arguments.steps_per_call, architecture=arguments.architecture, subwords=arguments.subwords, epochs=1, **noise)
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
         corpus = prepare_corpus(arguments.corpus, work, arguments.max_words, 1)

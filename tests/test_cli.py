@@ -8,6 +8,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from unsup_embed.cli import main, train_main
+from unsup_embed.cli.train import parser
+from unsup_embed.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +114,16 @@ def test_console_entry_points_answer_version_and_help():
     # The console scripts end through `exit_quickly`, which must keep a failure's status and its one line.
     failed = subprocess.run([sys.executable, "-m", "unsup_embed", "evaluate", "missing.bin"], capture_output=True, text=True)
     assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "does not exist" in failed.stderr
+
+
+def test_batch_and_noise_group_defaults_follow_the_architecture():
+    # The command line leaves both to the architecture; an explicit value wins.
+    arguments = parser().parse_args(["corpus", "--architecture", "cbow"])
+    assert arguments.batch_size is None and arguments.negative_group is None
+    cbow, skipgram = TrainConfig(architecture="cbow"), TrainConfig(architecture="skipgram")
+    assert (cbow.batch_size, cbow.negative_group) == (2048, 128)
+    assert (skipgram.batch_size, skipgram.negative_group) == (1024, 64)
+    assert TrainConfig(architecture="cbow", negative_group=32).negative_group == 32
 
 
 def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):

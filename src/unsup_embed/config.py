@@ -25,6 +25,7 @@ from .errors import ConfigError
 
 ARCHITECTURES = ("skipgram", "cbow")
 BATCH_SIZES = {"skipgram": 1024, "cbow": 2048}  # the default --batch-size of each architecture
+NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
 FORMATS = ("binary", "text")
@@ -69,8 +70,11 @@ class TrainConfig:
     # al. 2016 share them within a window): the noise scores become small
     # matrix products. On 8M words of text8-style Wikipedia, 64 centres
     # sharing 32 draws gave analogy 0.064 against 0.030 for 8 sharing 5, and
-    # 0.055 for gensim (docs/benchmarks.md).
-    negative_group: int = 64
+    # 0.055 for gensim (docs/benchmarks.md). None: by architecture
+    # (NEGATIVE_GROUPS). CBOW, text8like: a whole row of 128 centres per draw
+    # took 0.91x the CPU time of 64 (1 epoch), analogy 0.078 against 0.076
+    # (1 epoch) and 0.304 against 0.305 (5 epochs); skip-gram gained no time.
+    negative_group: int | None = None
     noise_draws: int = 32
     # Pair updates one table row takes at the full learning rate in one step;
     # a row repeated more often in the batch is scaled down to this many.
@@ -96,6 +100,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.batch_size is None:
             self.batch_size = BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"])
+        if self.negative_group is None:
+            self.negative_group = NEGATIVE_GROUPS.get(self.architecture, NEGATIVE_GROUPS["skipgram"])
 
     def validate(self) -> None:
         """Raise ConfigError naming the first option that is out of range."""

@@ -46,7 +46,7 @@ _HELP = {
     "dim": "vector dimension",
     "negative": "noise words per pair (negative sampling)",
     "context_table": "neighbours and noise words from a second table (word2vec) or the word table itself",
-    "negative_group": "consecutive centre words sharing one draw of noise words",
+    "negative_group": "consecutive centre words sharing one draw of noise words (default: 64 for skipgram, 128 for cbow)",
     "noise_draws": "noise words drawn for each group, shared by its centre words",
     "row_update_cap": "pair updates a vector takes at the full learning rate in one step; more are scaled down",
     "epochs": "passes over the corpus",
@@ -61,7 +61,7 @@ _HELP = {
     "strategy": "how training is distributed; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
     "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }
-_DEFAULTS = {"batch_size": None}  # chosen by the architecture (config.BATCH_SIZES)
+_DEFAULTS = {"batch_size": None, "negative_group": None}  # chosen by the architecture (config.BATCH_SIZES, NEGATIVE_GROUPS)
 _CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES}
 
 
