@@ -71,7 +71,7 @@ def main() -> int:
         blocks = list(stream.epoch(0))
         host = time.perf_counter() - started
 
-        model = build_model(vocabulary, config, shape, noise.table)
+        model = build_model(vocabulary, config, shape)
         model.train_on_batch(blocks[0])  # compiles
         started = time.perf_counter()
         for block in blocks:

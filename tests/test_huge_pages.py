@@ -60,7 +60,7 @@ def test_a_table_built_on_huge_pages_holds_the_same_values(monkeypatch):
 
     def built(advise):
         monkeypatch.setattr(backend, "advise_huge_pages", advise)
-        model = Word2VecModel(1_000, 100, np.arange(1_000), buckets=20_000, seed=5)  # 8.4 MB: four whole huge pages
+        model = Word2VecModel(1_000, 100, buckets=20_000, seed=5)  # 8.4 MB: four whole huge pages
         model.build()
         return model.gather_rows("input", np.arange(0, 21_000, 7))
 

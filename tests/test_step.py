@@ -50,7 +50,7 @@ def reference_step(word, context, step):
 def test_a_compiled_step_is_word2vec_sgd(seed):
     rng = np.random.default_rng(seed)
     model = Word2VecModel(
-        VOCABULARY, DIM, np.arange(VOCABULARY), window=WINDOW, length=LENGTH, negative=NEGATIVE,
+        VOCABULARY, DIM, window=WINDOW, length=LENGTH, negative=NEGATIVE,
         negative_group=GROUP, noise_draws=DRAWS, row_update_cap=1e9,
     )  # fmt: skip
     model.build()
@@ -69,7 +69,7 @@ def test_a_compiled_step_is_word2vec_sgd(seed):
 
 def test_the_row_update_cap_holds_a_row_at_cap_updates_worth():
     rng = np.random.default_rng(2)
-    model = Word2VecModel(VOCABULARY, DIM, np.arange(VOCABULARY), window=WINDOW, length=LENGTH, negative_group=GROUP, noise_draws=DRAWS, row_update_cap=1.0)
+    model = Word2VecModel(VOCABULARY, DIM, window=WINDOW, length=LENGTH, negative_group=GROUP, noise_draws=DRAWS, row_update_cap=1.0)
     model.build()
     word = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
     context = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)

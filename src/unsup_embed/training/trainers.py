@@ -53,13 +53,12 @@ class Trained:
         return word_vectors(lambda rows: table[rows], self.subwords, table.shape[1])
 
 
-def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape, noise_table: np.ndarray | None = None):
+def build_model(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
     from ..word2vec.model import Word2VecModel
 
     model = Word2VecModel(
         len(vocabulary),
         config.dim,
-        noise_table,
         architecture=config.architecture,
         objective=config.objective,
         context_table=config.context_table,
@@ -100,8 +99,7 @@ def train_tables(
     kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
     noise = noise_words(vocabulary, config, shape)
-    table = None if noise is None else noise.table
-    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape, table), blocks_per_epoch)
+    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
     packer = subword_packer(vocabulary, config, shape, kept_counts) if config.subwords else None
     subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.

@@ -50,7 +50,6 @@ class Word2VecModel(keras.Model):
         self,
         vocabulary_size: int,
         embedding_dim: int,
-        noise_table: np.ndarray | None = None,
         architecture: str = "skipgram",
         objective: str = "negative-sampling",
         context_table: str = "separate",
@@ -97,9 +96,6 @@ class Word2VecModel(keras.Model):
             self.objective = CbowNegativeSampling(window, negative, self.negative_group, noise_draws, name="cbow")
         else:
             self.objective = SkipGramNegativeSampling(window, negative, self.negative_group, noise_draws, name="skipgram")
-        table = np.zeros(1, np.int32) if noise_table is None else np.asarray(noise_table, np.int32)
-        self.noise_table = self.add_weight(shape=table.shape, dtype="int32", initializer="zeros", trainable=False, name="noise_table")
-        self.noise_table.assign(table)
 
     def build(self, input_shape=None):
         self.word_embedding.build((None,))

@@ -7,8 +7,10 @@ by NumPy, while the previous block trains, rather than inside the compiled
 step: on two CPU cores the step's own counter-based draw and its gather from
 the 27 MB table took about a tenth of a CBOW block (text8like; the
 measurement is in docs/benchmarks.md, "Noise words from the host"), and the
-host makes a block's draws in about 1 ms. The step can still draw its own
-(windows.py `noise_ids`) when a block comes without them.
+host makes a block's draws in about 1 ms. Sharing a draw among
+neighbouring centres (Ji et al. 2016 share one among the pairs of a window)
+turns the noise scores into small matrix products and gathers
+`draws / group` rows per centre.
 
 The draws are a function of the run's seed and the block's place in the
 run (its `seed` field), so a resumed run draws what an uninterrupted one

@@ -5,8 +5,8 @@
 "output" unless the context table is shared), and returns the new tables and
 the block's loss and pair totals. Each step:
 
-1. finds its pairs (windows.py) and its noise words (the block's, drawn
-   by the host: noise_words.py);
+1. finds its pairs (windows.py) and reads its noise words (the block's,
+   drawn by the host: noise_words.py);
 2. gathers the rows its objective asks for (`Objective.lookups`);
 3. differentiates the summed per-centre loss with respect to those rows
    only (backend.py), so the step stays sparse: it never touches a row
@@ -26,7 +26,7 @@ from keras import ops
 
 from . import backend
 from .objectives import StepPairs
-from .windows import noise_ids, pair_masks, row_update_scales
+from .windows import pair_masks, row_update_scales
 
 
 def train_block(model, tables: dict, block: dict):
@@ -49,14 +49,10 @@ def step_pairs(model, step: dict) -> StepPairs:
     """The pairs and noise words of one step of a block."""
     window, length = model.window, model.length
     masks, counts = pair_masks(step["sentence"], step["seed"], window, length, step.get("centres"))
-    noise = None
-    if "noise" in step:  # drawn by the host (noise_words.py), so parameter-server workers can gather their rows first
-        noise = step["noise"]
-    elif model.negative_sampling:
-        rows = ops.shape(step["ids"])[0]
-        noise = noise_ids(model.noise_table, step["seed"], (rows, length // model.negative_group, model.noise_draws))
+    if model.negative_sampling and "noise" not in step:
+        raise ValueError("a negative-sampling block needs its noise words (word2vec/noise_words.py draws them on the host)")
     return StepPairs(
-        step["ids"], masks, counts, noise, window, length, step.get("subword_rows"), step.get("subword_owner"), step.get("subword_slot")
+        step["ids"], masks, counts, step.get("noise"), window, length, step.get("subword_rows"), step.get("subword_owner"), step.get("subword_slot")
     )
 
 

@@ -1,4 +1,4 @@
-"""What a step trains, computed on the device from a block: window pairs, noise words, and the row-update cap.
+"""What a step trains, computed on the device from a block: window pairs and the row-update cap.
 
 Everything here is written with `keras.ops` (plus the random draw of
 backend.py), so it runs inside the compiled step on every Keras backend, at
@@ -7,13 +7,6 @@ a cost that grows with the batch and never with the vocabulary.
 - `pair_masks`: word2vec's dynamic window. Each centre draws its window size b
   uniformly in 1..window; it pairs with each position at distance 1..b
   holding a token of its own sentence. One (rows, length) mask per offset.
-- `noise_ids`: noise words drawn from word2vec's unigram^0.75 table by
-  uniform indices, `draws` of them for each group of `group` consecutive
-  centres (Ji et al. 2016 share a draw among the pairs of a window; sharing
-  it among neighbouring centres turns the noise scores into small matrix
-  products and gathers `draws / group` rows per centre). A training run's
-  blocks carry noise words the host drew (noise_words.py); this draws them
-  for a block that comes without.
 - `row_update_scales`: the row-update cap. A frequent word occurs many times
   in one step, and summing all its updates at word2vec's learning rate
   diverges on small vocabularies. Each row takes its summed update in full
@@ -24,8 +17,9 @@ a cost that grows with the batch and never with the vocabulary.
   A shared noise draw counts once: its gradient is one row of a matrix
   product over the group, not one update per pair.
 
-Reference: word2vec.c (dynamic window, unigram table); Ji et al. 2016,
-"Parallelizing Word2Vec in Multi-Core and Many-Core Architectures".
+The noise words come with the block, drawn by the host (noise_words.py).
+
+Reference: word2vec.c (dynamic window).
 """
 
 from __future__ import annotations
@@ -76,12 +70,6 @@ def neighbour_counts(masks, window: int):
         shifted = ops.pad(masks[..., index], [[0, 0], [window + offset, window - offset]])
         total = shifted if total is None else total + shifted
     return total
-
-
-def noise_ids(noise_table, seed, shape: tuple[int, ...]):
-    """Noise words of `shape`, drawn by uniform indices into word2vec's unigram^0.75 table."""
-    draws = backend.uniform_ints(seed, 1, shape, ops.shape(noise_table)[0])
-    return ops.take(noise_table, draws, axis=0)
 
 
 def row_update_scales(ids, updates, cap: float, tally):
