@@ -117,7 +117,7 @@ def print_operations(model, blocks: list) -> None:
                 name = names.get(event.metadata_id, "?")
                 if not name.startswith(("ThunkExecutor", "SlinkyThreadPool")):
                     totals[name] += event.duration_ps / 1e9  # milliseconds
-    print(f"\n| operation (XLA) | ms per block |\n|---|---|")
+    print("\n| operation (XLA) | ms per block |\n|---|---|")
     for name, milliseconds in totals.most_common(20):
         print(f"| {name} | {milliseconds / len(blocks):.1f} |")
 

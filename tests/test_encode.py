@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from unsup_embed.text import encode as encode_module
-from unsup_embed.text import ingest as ingest_module
+from unsup_embed.text import read_parts as read_parts_module
 from unsup_embed.text.corpus import TextCorpus
 from unsup_embed.text.encode import EncodedCorpus
 from unsup_embed.text.ingest import ingest
@@ -22,7 +22,7 @@ def encoded_corpus(tmp_path) -> EncodedCorpus:
 
 @pytest.mark.parametrize("chunk_tokens", [1, 3, 7, 1000])
 def test_chunks_give_back_every_in_vocabulary_token_with_its_sentence(tmp_path, monkeypatch, chunk_tokens):
-    monkeypatch.setattr(ingest_module, "_FLUSH_TOKENS", 4)  # exercise the incremental writes
+    monkeypatch.setattr(read_parts_module, "_FLUSH_TOKENS", 4)  # exercise the incremental writes
     monkeypatch.setattr(encode_module, "_REMAP_CHUNK", 3)  # and the chunked remapping
     encoded = encoded_corpus(tmp_path)
     assert len(encoded) == 9  # the out-of-vocabulary tokens are dropped

@@ -7,10 +7,8 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from gensim.models import KeyedVectors

@@ -11,6 +11,7 @@ import pytest
 
 from unsup_embed.errors import CorpusChanged, RunFailure
 from unsup_embed.text import ingest as ingest_module
+from unsup_embed.text import read_parts as read_parts_module
 from unsup_embed.text.corpus import TextCorpus
 from unsup_embed.text.ingest import ingest
 
@@ -21,7 +22,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 INGEST_SCRIPT = """
 import json, logging, multiprocessing, sys
 from pathlib import Path
-from unsup_embed.text import ingest as ingest_module
+from unsup_embed.text import ingest as ingest_module, read_parts
 from unsup_embed.text.corpus import TextCorpus
 corpus_path, directory, processes = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 logged = []
@@ -33,7 +34,7 @@ hook = lambda: readers.append(len(multiprocessing.active_children()))
 result = ingest_module.ingest(TextCorpus(corpus_path), directory, 1, None, 2_000_000, processes=processes, progress=False, while_reading=hook)
 print(json.dumps({
     "readers": readers,
-    "forks": ingest_module._process_context() is not None,
+    "forks": read_parts._process_context() is not None,
     "words": result.vocabulary.words,
     "counts": result.vocabulary.counts.tolist(),
     "corpus_tokens": result.corpus_tokens,
@@ -115,7 +116,7 @@ def test_sentences_left_empty_by_out_of_vocabulary_words_are_dropped(tmp_path):
 
 
 def test_count_limit_keeps_a_frequent_word_exact(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_module, "_FLUSH_TOKENS", 100)  # check the limit as often as a big corpus would
+    monkeypatch.setattr(read_parts_module, "_FLUSH_TOKENS", 100)  # check the limit as often as a big corpus would
     lines = [f"once{index} frequent" for index in range(3000)]  # 3,000 distinct words seen once
     (tmp_path / "corpus.txt").write_text("\n".join(lines) + "\n")
     result = ingest_here(TextCorpus(tmp_path / "corpus.txt"), tmp_path / "work", count_limit=1000)

@@ -8,7 +8,6 @@ import sys
 import textwrap
 import time
 
-import pytest
 
 from unsup_embed.text import corpus as corpus_module
 from unsup_embed.cli import train_main

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from unsup_embed.errors import InputError, VocabularyError
-from unsup_embed.text import ingest as ingest_module
+from unsup_embed.text import read_parts as read_parts_module
 from unsup_embed.text.corpus import TextCorpus
 from unsup_embed.text.ingest import ingest
 from unsup_embed.text.vocab import Vocabulary
@@ -57,7 +57,7 @@ def test_corpus_without_tokens_is_a_clear_error(tmp_path):
 
 
 def test_counting_prunes_rare_tokens_to_stay_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_module, "_FLUSH_TOKENS", 64)  # check the limit often, as a big corpus does
+    monkeypatch.setattr(read_parts_module, "_FLUSH_TOKENS", 64)  # check the limit often, as a big corpus does
     # 5,000 distinct junk tokens seen once, interleaved with frequent words.
     sentences = [[f"junk{i}", "the", "cat"] for i in range(5000)]
     vocabulary = ingested_vocabulary(tmp_path, sentences, min_count=1, count_limit=1000)

@@ -61,8 +61,6 @@ class LocalSgdTrainer:
         self, models: list, blocks_per_epoch: float, steps_per_block: int, cluster=None, devices: list[str] | None = None,
         hot_rows: int = HOT_ROWS,
     ):  # fmt: skip
-        import keras
-
         self.models = models
         self.cluster = cluster  # None in a single process; else the strategy whose collectives reach every worker
         self.devices = devices or [None] * len(models)  # where each replica's tables live

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import backend
 from .objectives import CbowNegativeSampling, Distance, SkipGramNegativeSampling
-from .step import sgd_step, step_pairs, train_block
+from .step import step_pairs, train_block
 
 ARCHITECTURES = ("skipgram", "cbow")
 

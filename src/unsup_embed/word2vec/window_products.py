@@ -81,7 +81,7 @@ def spread_to_span(band, centre_values, window: int, tile: int = 16):
     a span of its own (the centres, with 2 x window empty places before
     them), its length rounded up to whole tiles.
     """
-    rows, length = ops.shape(centre_values)[0], ops.shape(centre_values)[1]
+    length = ops.shape(centre_values)[1]
     span = length + 2 * window
     receivers = -(-span // tile) * tile
     mirrored = []
