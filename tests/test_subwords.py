@@ -219,20 +219,24 @@ def test_fusion_sources_answer_unseen_task_words_from_ngrams_and_count_them(subw
     assert np.dot(matrix[2], matrix[3]) / np.linalg.norm(matrix[2]) / np.linalg.norm(matrix[3]) > 0.8
 
 
-def _rare_word_split():
-    """scripts/rare_word_split.py, loaded from its file (the scripts are not a package)."""
+def _script(name: str):
+    """scripts/NAME.py, loaded from its file (the scripts are not a package)."""
     import sys
     from pathlib import Path
 
     scripts = Path(__file__).resolve().parent.parent / "scripts"
-    sys.path.insert(0, str(scripts))  # it imports make_rare_words beside it
+    sys.path.insert(0, str(scripts))  # rare_word_split imports make_rare_words beside it
     try:
-        spec = importlib.util.spec_from_file_location("rare_word_split", scripts / "rare_word_split.py")
+        spec = importlib.util.spec_from_file_location(name, scripts / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(scripts))
     return module
+
+
+def _rare_word_split():
+    return _script("rare_word_split")
 
 
 def test_the_rare_word_split_parts_a_misspellings_ngrams_into_shared_and_around_the_typo():
@@ -270,3 +274,21 @@ def test_the_rare_word_split_shift_moves_every_vector_by_the_same_offset(subword
     for word, vector in before.items():
         assert np.allclose(vectors[word], vector - mean, atol=1e-5), word
     assert np.allclose(vectors.vectors.mean(axis=0), 0, atol=1e-5)  # -1 x the mean removes it
+
+
+def test_the_table_balance_reads_both_tables_of_a_model(subword_model):
+    from gensim.models.fasttext import load_facebook_model
+
+    balance = _script("table_balance")
+    model = load_facebook_model(str(subword_model))
+    figures = balance.balance(model)
+    assert 0 < figures["input shared"] < 1 and 0 < figures["output shared"] < 1
+    assert figures["output norm, seen 5-199"] == pytest.approx(float(np.median(np.linalg.norm(
+        model.syn1neg[[model.wv.key_to_index[w] for w in model.wv.index_to_key if 5 <= model.wv.get_vecattr(w, "count") < 200]], axis=1))))  # fmt: skip
+    # Output rows that all point one way share all of their length, and the cosine of the means is the mean word vector's with it.
+    direction = np.linspace(-1, 1, model.syn1neg.shape[1]).astype(np.float32)
+    model.syn1neg[:] = direction * np.arange(1, model.syn1neg.shape[0] + 1, dtype=np.float32)[:, None]
+    figures = balance.balance(model)
+    assert figures["output shared"] == pytest.approx(1.0)
+    mean = model.wv.vectors.mean(axis=0)
+    assert figures["cosine of the means"] == pytest.approx(float(mean @ direction / np.linalg.norm(mean) / np.linalg.norm(direction)), abs=1e-5)
