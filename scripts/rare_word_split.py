@@ -78,8 +78,13 @@ def ngram_split(word: str, misspelled: str, min_n: int, max_n: int) -> tuple[lis
 
 def mean_word_vector(vectors) -> tuple[np.ndarray, float]:
     """The mean of the vocabulary's word vectors, and its norm over the average norm of a word vector."""
-    mean = vectors.vectors.mean(axis=0)
-    return mean, float(np.linalg.norm(mean) / np.linalg.norm(vectors.vectors, axis=1).mean())
+    return mean_row(vectors.vectors)
+
+
+def mean_row(rows: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mean of `rows`, and its norm over their average norm (1: all point one way; 0: no common direction)."""
+    mean = rows.mean(axis=0)
+    return mean, float(np.linalg.norm(mean) / max(float(np.linalg.norm(rows, axis=1).mean()), 1e-12))
 
 
 def shift_rows(vectors, offset: np.ndarray) -> None:
@@ -89,7 +94,7 @@ def shift_rows(vectors, offset: np.ndarray) -> None:
     vectors.adjust_vectors()  # the words' vectors: means of their rows again
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / norm if norm else 0.0
 
@@ -114,10 +119,10 @@ def split_scores(vectors, pairs, originals: dict[str, str]) -> tuple[dict[str, f
             continue
         shared, novel = ngram_split(word, misspelled, vectors.min_n, vectors.max_n)
         gold.append(score)
-        cosines["as given"].append(_cosine(vectors[misspelled], vectors[known]))
-        cosines["real word"].append(_cosine(vectors[word], vectors[known]))
-        cosines["shared n-grams"].append(_cosine(ngram_vector(shared), vectors[known]))
-        cosines["around the typo"].append(_cosine(ngram_vector(novel), vectors[known]))
+        cosines["as given"].append(cosine(vectors[misspelled], vectors[known]))
+        cosines["real word"].append(cosine(vectors[word], vectors[known]))
+        cosines["shared n-grams"].append(cosine(ngram_vector(shared), vectors[known]))
+        cosines["around the typo"].append(cosine(ngram_vector(novel), vectors[known]))
     return {column: float(spearmanr(values, gold).correlation) for column, values in cosines.items()}, len(gold)
 
 

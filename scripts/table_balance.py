@@ -29,13 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rare_word_split import cosine, mean_row  # this directory is on sys.path when the script runs
+
 BANDS = ((5, 200), (200, 5_000), (5_000, None))  # words seen at least / fewer than this many times
-
-
-def shared_direction(rows: np.ndarray) -> float:
-    """The length of the mean row over the average row norm."""
-    norms = np.linalg.norm(rows, axis=1)
-    return float(np.linalg.norm(rows.mean(axis=0)) / max(float(norms.mean()), 1e-12))
 
 
 def balance(model) -> dict:
@@ -43,9 +39,10 @@ def balance(model) -> dict:
     vectors = model.wv
     counts = np.array([vectors.get_vecattr(word, "count") for word in vectors.index_to_key])
     tables = {"input": vectors.vectors, "output": model.syn1neg}
-    result = {"cosine of the means": _cosine(tables["input"].mean(axis=0), tables["output"].mean(axis=0))}
+    means = {side: mean_row(rows) for side, rows in tables.items()}
+    result = {"cosine of the means": cosine(means["input"][0], means["output"][0])}
     for side, rows in tables.items():
-        result[f"{side} shared"] = shared_direction(rows)
+        result[f"{side} shared"] = means[side][1]
         norms = np.linalg.norm(rows, axis=1)
         for low, high in BANDS:
             chosen = (counts >= low) & (counts < (high or np.inf))
@@ -55,11 +52,6 @@ def balance(model) -> dict:
 
 def _band(low: int, high: int | None) -> str:
     return f"{low:,}+" if high is None else f"{low:,}-{high - 1:,}"
-
-
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
-    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b) / norm if norm else 0.0
 
 
 def main() -> int:

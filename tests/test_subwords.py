@@ -225,7 +225,7 @@ def _script(name: str):
     from pathlib import Path
 
     scripts = Path(__file__).resolve().parent.parent / "scripts"
-    sys.path.insert(0, str(scripts))  # rare_word_split imports make_rare_words beside it
+    sys.path.insert(0, str(scripts))  # the scripts import each other (make_rare_words, rare_word_split)
     try:
         spec = importlib.util.spec_from_file_location(name, scripts / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
