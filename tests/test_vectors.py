@@ -4,6 +4,7 @@ import bz2
 import errno
 import gzip
 import logging
+import struct
 import time
 
 import numpy as np
@@ -13,6 +14,7 @@ from gensim.models import KeyedVectors
 from unsup_embed.errors import ConfigError, InputError, VectorsFileError
 from unsup_embed.files import atomic_path
 from unsup_embed.training.preflight import check_output
+from unsup_embed import vectors as vectors_module
 from unsup_embed.vectors import load_vectors, output_format, save_word2vec, sniff_layout
 
 WORDS = ["the", "naïve", "東京", "x_1", "café"]
@@ -33,6 +35,18 @@ def test_round_trip_through_gensim_keeps_words_order_and_values(tmp_path, name, 
         assert loaded.index_to_key == WORDS
         assert np.allclose(loaded.vectors, vectors, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary left behind
+
+
+def test_binary_output_is_the_word2vec_c_layout_byte_for_byte(tmp_path):
+    vectors = _vectors(dim=3)
+    save_word2vec(tmp_path / "v.bin.gz", WORDS, vectors, binary=True)
+    # word2vec.c's writer: fprintf("%lld %lld\n"), then per word fprintf("%s ", word), fwrite(float), fprintf("\n").
+    expected = b"5 3\n" + b"".join(
+        word.encode("utf-8") + b" " + b"".join(struct.pack("<f", value) for value in row) + b"\n" for word, row in zip(WORDS, vectors.tolist())
+    )
+    with gzip.open(tmp_path / "v.bin.gz", "rb") as stream:
+        assert stream.read() == expected
+    assert load_vectors(tmp_path / "v.bin.gz").index_to_key == WORDS
 
 
 @pytest.mark.parametrize("name", ["v.vec", "v.vec.gz"])
@@ -94,12 +108,12 @@ def test_truncated_binary_file_fails_with_one_line_naming_it(tmp_path):
 
 
 def test_failed_write_leaves_nothing_under_the_final_name(tmp_path, monkeypatch):
-    def full_disk(self, path, *args, **kwargs):
+    def full_disk(path, *args, **kwargs):
         with open(path, "wb") as stream:
             stream.write(b"5 7\nhalf a fi")  # part of the file is on disk when the write fails
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(KeyedVectors, "save_word2vec_format", full_disk)
+    monkeypatch.setattr(vectors_module, "_write_binary", full_disk)
     with pytest.raises(OSError, match="No space left"):
         save_word2vec(tmp_path / "v.bin", WORDS, _vectors(), binary=True)
     assert list(tmp_path.iterdir()) == []  # neither v.bin nor the temporary

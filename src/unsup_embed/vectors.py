@@ -20,10 +20,10 @@ the file can hold, NaN or infinite values. A word listed twice keeps its
 first vector, with a warning (gensim would leave an empty row behind).
 
 Writing goes into a temporary file renamed into place (files.py), so the
-output is never half-written: binary through gensim's `save_word2vec_format`,
-text by a block-at-a-time writer of the same layout (each float32 in 9
-significant digits, which read back exactly), so the output is what gensim,
-fastText's tools and the word2vec C tool read.
+output is never half-written, by block-at-a-time writers: binary in the
+word2vec C tool's layout, text with each float32 in 9 significant digits
+(which read back exactly), so the output is what gensim, fastText's tools
+and the word2vec C tool read.
 
 Left out on purpose: words containing spaces (some GloVe releases have them;
 no whitespace-separated format can hold them).
@@ -70,17 +70,8 @@ def output_format(path: str | os.PathLike, explicit: str | None = None) -> str:
 def save_word2vec(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray, binary: bool) -> None:
     """Write word2vec text or binary (compressed if the name ends in .gz/.bz2), atomically."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    if not binary:
-        with atomic_path(path) as temporary:
-            _write_text(temporary, words, vectors)
-        return
-    from gensim.models import KeyedVectors
-
-    keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
-    keyed.add_vectors(list(words), vectors)
-    with _gensim_quiet("gensim.models.keyedvectors"), atomic_path(path) as temporary:
-        # gensim warns that no counts are stored; the rows are already in frequency order.
-        keyed.save_word2vec_format(str(temporary), binary=binary)
+    with atomic_path(path) as temporary:
+        (_write_binary if binary else _write_text)(temporary, words, vectors)
 
 
 def save_fasttext(
@@ -114,6 +105,23 @@ def save_fasttext(
     model.syn1neg = np.ascontiguousarray(output_table[order], dtype=np.float32)
     with atomic_path(path) as temporary:
         save_facebook_model(model, str(temporary))
+
+
+def _write_binary(path: Path, words: Sequence[str], vectors: np.ndarray) -> None:
+    """word2vec binary as the word2vec C tool writes it: `word `, the vector's float32 (little-endian), a newline.
+
+    Written a block of rows at a time, without gensim: importing gensim
+    alone takes over a second of CPU, which a run that writes only this
+    file no longer spends. gensim's reader and the C tool's skip the
+    newline before each word.
+    """
+    row_bytes = vectors.shape[1] * 4
+    with _open(path, "wb") as stream:
+        stream.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
+        for start in range(0, vectors.shape[0], 4096):
+            block = np.ascontiguousarray(vectors[start : start + 4096], dtype="<f4").tobytes()
+            rows = (block[row * row_bytes : (row + 1) * row_bytes] for row in range(len(block) // row_bytes))
+            stream.write(b"".join(f"{word} ".encode("utf-8") + row + b"\n" for word, row in zip(words[start : start + 4096], rows)))
 
 
 def _write_text(path: Path, words: Sequence[str], vectors: np.ndarray) -> None:

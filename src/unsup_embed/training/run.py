@@ -28,6 +28,7 @@ the vectors without training again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import logging
 import os
@@ -133,7 +134,7 @@ def train(
         phase = "reading the corpus"
         try:
             # One process alone imports TensorFlow while its corpus is read; a cluster's workers start its runtime first.
-            early = import_training_in_background if role.shard_count == 1 else None
+            early = functools.partial(import_training_in_background, config.subwords) if role.shard_count == 1 else None
             ids = corpus_ids(corpus, config, options, role, paths.work, checkpointer, state, run_fingerprint, distribution, early)
             preflight.check_table_memory(config, len(ids.vocabulary))
             phase = "training"
@@ -164,18 +165,21 @@ def train(
     return _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state)
 
 
-def import_training_in_background() -> threading.Thread:
-    """Import the training modules (and TensorFlow) and the export's gensim in a thread; returns it, started.
+def import_training_in_background(subwords: bool = False) -> threading.Thread:
+    """Import the training modules (and TensorFlow), and for a `--subwords` run the export's gensim, in a thread; returns it, started.
 
     Called once the corpus is being read by worker processes, which are
     forked by then: importing TensorFlow takes 3-5 s, and gensim 1-2 s, that
-    this process would otherwise spend waiting for them. A failed import is
-    left to the main thread's own import of the same module, which raises it
-    where it is reported.
+    this process would otherwise spend waiting for them. Only fastText's
+    model is written through gensim; a word2vec run never imports it (on two
+    cores, its import competed with the first block's compilation). A failed
+    import is left to the main thread's own import of the same module, which
+    raises it where it is reported.
     """
+    modules = [f"{__package__}.trainers"] + (["gensim.models"] if subwords else [])
 
     def load() -> None:
-        for module in (f"{__package__}.trainers", "gensim.models"):
+        for module in modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
 
