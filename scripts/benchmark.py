@@ -45,13 +45,13 @@ exact command and settings, is printed and appended to docs/benchmarks.md
 own --threads default (0: TensorFlow uses every core) unless --unsup-args
 sets it.
 
---subwords (for the subword model, not there yet in unsup-embed): fastText
-trains with character n-grams (minn 3, maxn 6, its default 2,000,000
-buckets) and its word vectors include them; unsup-embed gets `--subwords`
-and writes a fastText model `unsup-embed.bin` with word vectors
-`unsup-embed.vec` beside it (the .vec is evaluated when load_vectors cannot
-read the .bin); gensim is skipped, since gensim Word2Vec has no subwords.
-Until unsup-embed has the flag, its column reads "failed".
+--subwords: the subword model. fastText trains with character n-grams
+(minn 3, maxn 6, its default 2,000,000 buckets) and its word vectors include
+them; unsup-embed gets `--subwords` and writes fastText's binary model
+`unsup-embed.bin` (with its words' vectors `unsup-embed.vec` beside it), and
+that model is evaluated, so questions and pairs with unseen words are
+answered from their n-grams and counted in the table; gensim is skipped,
+since gensim Word2Vec has no subwords.
 
 The corpus is prepared (unzipped, cut to --max-words, repeated --repeat
 times) before any clock starts.
@@ -244,7 +244,7 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
         tokens, extra = in_vocabulary_tokens(tool, output, stdout)
     except (OSError, ValueError, IndexError, KeyError) as error:
         raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
-    vectors = load_output(tool, output.with_suffix(".bin") if arguments.subwords else output)
+    vectors = load_output(output.with_suffix(".bin") if arguments.subwords else output)
     from unsup_embed.evaluate import default_pairs, evaluate
 
     try:
@@ -270,19 +270,13 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
     }
 
 
-def load_output(tool: str, output: Path):
-    """The tool's vectors; for unsup-embed --subwords, the .vec beside a .bin that load_vectors cannot read."""
+def load_output(output: Path):
+    """The tool's vectors (with --subwords, fastText's model: unseen words answered from n-grams); an unreadable file is the tool's failure."""
     from unsup_embed.vectors import load_vectors
 
     try:
         return load_vectors(output)
     except Exception as error:  # noqa: BLE001 - any unreadable file is this tool's failure, not the script's
-        beside = output.with_suffix(".vec")
-        if tool == "unsup-embed" and beside != output and beside.exists():
-            try:
-                return load_vectors(beside)
-            except Exception as second:  # noqa: BLE001
-                raise ToolFailed(f"cannot read {beside.name}: {first_error_line(str(second))}") from None
         raise ToolFailed(f"cannot read {output.name}: {first_error_line(str(error))}") from None
 
 
