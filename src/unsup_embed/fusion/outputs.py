@@ -10,7 +10,7 @@ so none appears half-written under its final name:
   word in id order (the first line is id 2), one weight column per source
   (softmax-normalised where the model normalises; the mean of the vector for
   vector weights);
-- `fused.vec`: word2vec text (gensim's `save_word2vec_format`) of the fused
+- `fused.vec`: word2vec text (the layout of gensim's `save_word2vec_format`) of the fused
   vector of every task word that at least one source knows.
 
 For TensorBoard, the training curves: loss, accuracy, learning rate and
