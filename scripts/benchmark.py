@@ -28,7 +28,14 @@ gensim's from the model's counts, fastText's from
 the evaluation figures of its output (`unsup_embed.evaluate`: Google
 analogies restricted to the 30,000 most frequent words, WordSim-353,
 SimLex-999). A tool that fails shows as "failed" with the first line of its
-error; the others still run. The table, with the date, machine, versions,
+error; the others still run.
+
+--rounds N runs the tools in turn N times (A B A B ...), so that a slow
+minute or a cold page cache falls on every tool alike: the table then gives
+each tool's median wall time (and every round's), words/s from that median,
+the median of the rounds' own ratios (each round's tools ran minutes apart),
+the highest peak RSS, and the quality of the first round's vectors (the
+later rounds are timed only). The table, with the date, machine, versions,
 exact command and settings, is printed and appended to docs/benchmarks.md
 (--report FILE elsewhere, --no-report to print only).
 
@@ -38,6 +45,7 @@ exact command and settings, is printed and appended to docs/benchmarks.md
     python scripts/benchmark.py --tools gensim,fasttext --threads 4
     python scripts/benchmark.py --tools unsup-embed --repeat 4 --epochs 1   # memory on a 4x corpus
     python scripts/benchmark.py --unsup-args "--threads 2 --batch-size 4096"
+    python scripts/benchmark.py --epochs 1 --architecture cbow --tools unsup-embed,gensim --rounds 5
     python scripts/benchmark.py --unsup-args=--keep-work                   # one flag alone: with "="
     python scripts/benchmark.py --corpus zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
 
@@ -90,6 +98,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5, help="passes over the corpus, every tool (default: %(default)s)")
     parser.add_argument("--max-words", type=int, default=None, help="use only the first N words of the corpus")
     parser.add_argument("--repeat", type=int, default=1, help="concatenate the corpus N times (memory scaling)")
+    parser.add_argument("--rounds", type=positive, default=1, help="run the tools in turn N times; medians and the median of the rounds' ratios (default: %(default)s)")
     parser.add_argument("--tools", type=parse_tools, default=list(TOOLS), help="comma list of unsup-embed, gensim, fasttext (default: all three)")
     parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram", help="every tool (default: %(default)s)")
     parser.add_argument("--alpha", type=float, default=SETTINGS["alpha"], help="initial learning rate, every tool (default: %(default)s)")
@@ -129,18 +138,80 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="unsup-embed-bench-"))
     try:
         corpus = prepare_corpus(arguments.corpus, work, arguments.max_words, arguments.repeat)
-        results = {}
-        for tool in tools:
-            try:
-                results[tool] = run_tool(tool, corpus, work, arguments)
-            except ToolFailed as failure:
-                print(f"benchmark: {NAMES[tool]} failed: {failure}", file=sys.stderr, flush=True)
-                results[tool] = {"failed": str(failure)}
+        rounds = []
+        for round_number in range(arguments.rounds):
+            if arguments.rounds > 1:
+                print(f"round {round_number + 1} of {arguments.rounds}", flush=True)
+            results = {}
+            for tool in tools:
+                if rounds and "failed" in rounds[0][tool]:
+                    results[tool] = rounds[0][tool]  # failed once: not run again
+                    continue
+                try:
+                    results[tool] = run_tool(tool, corpus, work, arguments, evaluate_output=not rounds)
+                except ToolFailed as failure:
+                    print(f"benchmark: {NAMES[tool]} failed: {failure}", file=sys.stderr, flush=True)
+                    results[tool] = {"failed": str(failure)}
+            rounds.append(results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results = combine_rounds(rounds, arguments.epochs)
+    if arguments.rounds > 1:
+        notes.append(
+            f"{arguments.rounds} rounds, the tools in turn in each: wall time and words/s are each tool's median, the ratios the "
+            "median of the rounds' own ratios, the peak RSS the highest, the quality that of the first round's vectors."
+        )
     table = format_table(results, arguments, notes)
     publish(table, None if arguments.no_report else arguments.report)
     return 0
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def combine_rounds(rounds: list[dict], epochs: int) -> dict:
+    """One result per tool from the rounds' results: the median wall time, the median of the rounds' ratios to each other tool.
+
+    A tool that failed in any round is failed. With one round the result is
+    that round's. `ratios[other]` holds the median over the rounds of
+    (this tool's wall time / the other's) in the same round.
+    """
+    if len(rounds) == 1:
+        return rounds[0]
+    combined = {}
+    for tool in rounds[0]:
+        failed = next((each[tool] for each in rounds if "failed" in each[tool]), None)
+        if failed is not None:
+            combined[tool] = failed
+            continue
+        walls = [each[tool]["wall"] for each in rounds]
+        wall = median(walls)
+        combined[tool] = {
+            **rounds[0][tool],  # the quality of the first round's vectors; the tokens are the same in every round
+            "wall": wall,
+            "walls": walls,
+            "words_per_second": rounds[0][tool]["tokens"] * epochs / wall,
+            "peak_rss_mib": max(each[tool]["peak_rss_mib"] for each in rounds),
+        }
+    for tool, result in combined.items():
+        if "failed" in result:
+            continue
+        result["ratios"] = {
+            other: median([each[tool]["wall"] / each[other]["wall"] for each in rounds])
+            for other in combined
+            if other != tool and "failed" not in combined[other]
+        }
+    return combined
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def parse_tools(text: str) -> list[str]:
@@ -204,7 +275,7 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
     """The child's command line: the unsup-embed CLI, or this script in --child mode for gensim and fastText."""
     if tool == "unsup-embed":
         command = [
-            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(arguments.epochs), "--quiet",
+            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(arguments.epochs), "--quiet", "--force",
             "--dim", str(SETTINGS["dim"]), "--window", str(SETTINGS["window"]), "--negative", str(SETTINGS["negative"]),
             "--sample", str(SETTINGS["sample"]), "--min-count", str(arguments.min_count), "--alpha", str(arguments.alpha),
             "--architecture", arguments.architecture,
@@ -220,8 +291,8 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
     return command + (["--subwords"] if arguments.subwords else [])
 
 
-def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
-    """Train one tool in a child process, time it, evaluate its vectors; ToolFailed if it does not get that far."""
+def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bool = True) -> dict:
+    """Train one tool in a child process, time it, evaluate its vectors (unless told not to); ToolFailed if it does not get that far."""
     output = work / (f"{tool}.vec" if tool == "fasttext" else f"{tool}.bin")
     command = tool_command(tool, corpus, output, arguments)
     shown = " ".join(Path(part).name if os.sep in part else shlex.quote(part) for part in command)
@@ -244,6 +315,9 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
         tokens, extra = in_vocabulary_tokens(tool, output, stdout)
     except (OSError, ValueError, IndexError, KeyError) as error:
         raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
+    timing = {"wall": wall, "tokens": tokens, "words_per_second": tokens * arguments.epochs / wall, "peak_rss_mib": usage.ru_maxrss / 1024}
+    if not evaluate_output:
+        return {**timing, **extra}
     vectors = load_output(output.with_suffix(".bin") if arguments.subwords else output)
     from unsup_embed.evaluate import default_pairs, evaluate
 
@@ -252,10 +326,7 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments) -> dict:
     except Exception as error:  # noqa: BLE001 - reported in the table like any other failure
         raise ToolFailed(f"evaluation: {error.__class__.__name__}: {first_error_line(str(error))}") from None
     return {
-        "wall": wall,
-        "tokens": tokens,
-        "words_per_second": tokens * arguments.epochs / wall,
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
+        **timing,  # ru_maxrss is in KiB on Linux
         "analogy": evaluation.analogy.accuracy if evaluation.analogy.evaluated else None,  # no question asked: "—"
         "semantic": evaluation.analogy.semantic,
         "syntactic": evaluation.analogy.syntactic,
@@ -443,8 +514,10 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
     compared = [other for other in ("gensim", "fasttext") if ok(results, "unsup-embed") and ok(results, other)]
     columns = [NAMES[tool] for tool in tools] + [f"unsup-embed / {NAMES[other]}" for other in compared]
     lines += ["| figure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    rounds = all("walls" in results[tool] for tool in tools if ok(results, tool)) and any(ok(results, tool) for tool in tools)
     rows = [
-        ("wall time, corpus in to vectors out (s)", "wall", "{:.1f}"),
+        ("wall time, corpus in to vectors out (s)" + (", median" if rounds else ""), "wall", "{:.1f}"),
+        *([("  each round (s)", "walls", "")] if rounds else []),
         ("in-vocabulary tokens", "tokens", "{:,}"),
         ("words/s (tokens x epochs / wall)", "words_per_second", "{:,.0f}"),
         ("peak RSS (MiB)", "peak_rss_mib", "{:,.0f}"),
@@ -467,11 +540,16 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
         for tool in tools:
             if "failed" in results[tool]:
                 cells.append("failed: " + results[tool]["failed"].replace("|", "\\|") if index == 0 else "failed")
+            elif key == "walls":
+                cells.append(", ".join(f"{wall:.1f}" for wall in results[tool]["walls"]))
             else:
                 cells.append(figure(results[tool][key], fmt))
         for other in compared:
             ours, theirs = results["unsup-embed"][key], results[other][key]
-            if not (number(ours) and number(theirs)) or key in ("analogy_oov", "tokens", "analogy_from_ngrams") or "_" in key and key.startswith("pairs"):
+            if rounds and key in ("wall", "words_per_second"):
+                ratio = results["unsup-embed"]["ratios"][other]  # the median of the rounds' ratios of wall time
+                cells.append(f"{ratio:.2f}x" if key == "wall" else f"{1 / ratio:.2f}x")
+            elif key == "walls" or not (number(ours) and number(theirs)) or key in ("analogy_oov", "tokens", "analogy_from_ngrams") or "_" in key and key.startswith("pairs"):
                 cells.append("")
             elif key in QUALITY or key.startswith("pairs"):
                 cells.append(f"{ours - theirs:+.3f}".replace("-0.000", "+0.000"))

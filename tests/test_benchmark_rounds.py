@@ -1,0 +1,74 @@
+"""scripts/benchmark.py --rounds: the tools run in turn, and the table gives medians and the median of the rounds' own ratios."""
+
+import argparse
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "benchmark.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timed(wall: float, peak: float = 100.0, **quality) -> dict:
+    return {"wall": wall, "tokens": 1_000, "words_per_second": 1_000 / wall, "peak_rss_mib": peak, **quality}
+
+
+def _quality(analogy: float) -> dict:
+    return {
+        "analogy": analogy, "semantic": analogy, "syntactic": analogy, "analogy_oov": 0.1, "analogy_from_ngrams": 0,
+        "wordsim353": 0.6, "simlex999": 0.3,
+    }  # fmt: skip
+
+
+def _rounds():
+    # Ours is slower in round 1 (a cold start) and faster in rounds 2 and 3;
+    # the ratio of the medians (20 / 20 = 1.0) is not the median of the ratios.
+    return [
+        {"unsup-embed": _timed(30.0, 900.0, **_quality(0.5)), "gensim": _timed(20.0, 200.0, **_quality(0.4))},
+        {"unsup-embed": _timed(20.0, 950.0), "gensim": _timed(25.0, 210.0)},
+        {"unsup-embed": _timed(18.0, 920.0), "gensim": _timed(20.0, 190.0)},
+    ]
+
+
+def test_one_round_is_that_round(benchmark):
+    only = _rounds()[:1]
+    assert benchmark.combine_rounds(only, epochs=1) is only[0]
+
+
+def test_rounds_give_medians_and_the_median_of_each_rounds_ratio(benchmark):
+    combined = benchmark.combine_rounds(_rounds(), epochs=2)
+    ours, theirs = combined["unsup-embed"], combined["gensim"]
+    assert ours["walls"] == [30.0, 20.0, 18.0] and ours["wall"] == 20.0 and theirs["wall"] == 20.0
+    assert ours["words_per_second"] == pytest.approx(1_000 * 2 / 20.0)
+    assert ours["ratios"]["gensim"] == pytest.approx(0.9)  # the rounds' ratios: 1.5, 0.8, 0.9
+    assert theirs["ratios"]["unsup-embed"] == pytest.approx(20.0 / 18.0)  # 0.667, 1.25, 1.111
+    assert ours["peak_rss_mib"] == 950.0 and theirs["peak_rss_mib"] == 210.0
+    assert ours["analogy"] == 0.5  # the first round's vectors were evaluated
+
+
+def test_a_tool_that_failed_in_any_round_is_failed(benchmark):
+    rounds = _rounds()
+    rounds[1]["gensim"] = {"failed": "killed by signal 9"}
+    combined = benchmark.combine_rounds(rounds, epochs=1)
+    assert combined["gensim"] == {"failed": "killed by signal 9"}
+    assert combined["unsup-embed"]["ratios"] == {}
+
+
+def test_the_table_shows_every_round_and_the_median_ratio(benchmark):
+    arguments = argparse.Namespace(
+        corpus=Path("corpus.txt"), max_words=None, repeat=1, epochs=2, architecture="cbow", alpha=0.025, min_count=5,
+        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3,
+    )  # fmt: skip
+    table = benchmark.format_table(benchmark.combine_rounds(_rounds(), epochs=2), arguments, [])
+    assert "| wall time, corpus in to vectors out (s), median | 20.0 | 20.0 | 0.90x |" in table
+    assert "|   each round (s) | 30.0, 20.0, 18.0 | 20.0, 25.0, 20.0 |  |" in table
+    assert "| words/s (tokens x epochs / wall) | 100 | 100 | 1.11x |" in table
+    assert "| analogy accuracy (restrict 30k) | 0.500 | 0.400 | +0.100 |" in table
