@@ -1,5 +1,6 @@
 """TensorFlow is imported in a thread while the reading pass's worker processes read the corpus."""
 
+import gc
 import json
 import os
 import subprocess
@@ -57,3 +58,45 @@ def test_the_background_import_loads_the_trainers_and_for_subwords_gensim(monkey
         assert not thread.is_alive()
     # A word2vec run writes its vectors without gensim; fastText's model is written through it.
     assert imported == ["unsup_embed.training.trainers", "unsup_embed.training.trainers", "gensim.models"]
+
+
+def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_until_the_end():
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with run._garbage_collector_paused_until_started() as started_up:
+        assert not gc.isenabled()
+        started_up()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_failure_before_start_up_turns_the_collector_back_on():
+    with pytest.raises(RuntimeError), run._garbage_collector_paused_until_started():
+        raise RuntimeError("the corpus could not be read")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_caller_that_turned_the_collector_off_keeps_it_off():
+    gc.disable()
+    try:
+        with run._garbage_collector_paused_until_started() as started_up:
+            started_up()
+            assert not gc.isenabled() and gc.get_freeze_count() == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_run_reads_without_the_collector_and_ends_with_it_as_before(tmp_path, monkeypatch):
+    from unsup_embed.config import RunOptions, TrainConfig
+
+    reading = []
+
+    def recorded(*arguments, **keywords):
+        reading.append(gc.isenabled())
+        return real(*arguments, **keywords)
+
+    real = run.corpus_ids
+    monkeypatch.setattr(run, "corpus_ids", recorded)
+    result = run.train(ROOT / "data" / "toy_world.txt", tmp_path / "toy.bin", TrainConfig(epochs=1, dim=16, seed=3), RunOptions(quiet=True))
+    assert reading == [False] and result.vectors_path.stat().st_size > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0

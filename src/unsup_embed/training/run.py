@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib
 import logging
 import os
@@ -123,7 +124,8 @@ def train(
     checkpointer = Checkpointer(paths.checkpoint, writer=role.is_chief)
     distribution = {"strategy": options.strategy, "shards": role.shard_count}
     run_fingerprint = fingerprint(corpus.files, config.as_dict())
-    with OutputLock(paths.lock, output) if role.is_chief else contextlib.nullcontext(), _interrupts_as_exceptions():
+    lock = OutputLock(paths.lock, output) if role.is_chief else contextlib.nullcontext()
+    with lock, _interrupts_as_exceptions(), _garbage_collector_paused_until_started() as started_up:
         state = None
         if resume:
             state = checkpointer.read_state(run_fingerprint, distribution)
@@ -139,6 +141,8 @@ def train(
             preflight.check_table_memory(config, len(ids.vocabulary))
             phase = "training"
             from .trainers import train_tables  # imports TensorFlow
+
+            started_up()
 
             trained = train_tables(ids.encoded, ids.vocabulary, config, options, role, checkpointer, state, paths.work)
             if not role.is_chief:
@@ -186,6 +190,41 @@ def import_training_in_background(subwords: bool = False) -> threading.Thread:
     thread = threading.Thread(target=load, name="import-training")
     thread.start()
     return thread
+
+
+@contextlib.contextmanager
+def _garbage_collector_paused_until_started():
+    """Python's cyclic garbage collector off until the corpus is read and TensorFlow imported (call the yielded `started_up`).
+
+    Importing TensorFlow makes hundreds of thousands of objects, and with
+    the collector on, each of its six or so full collections in a run's
+    first 8 s walked all of them: 1.0 s in all, holding the lock that the
+    import and the merge of the reading pass both need. Nothing made in
+    those seconds is cyclic garbage worth collecting early (the reading
+    pass's tables are freed by reference counting), and the reading
+    processes, forked in between, count tokens without it too. At
+    `started_up()` the objects that exist (the modules, mostly, which live
+    as long as the process) are frozen, so that the collections of the rest
+    of the run, the one after the training loop included, do not walk them
+    again; they are unfrozen as the run ends. A caller that froze objects
+    of its own, or turned the collector off, keeps its settings.
+    """
+    enabled = gc.isenabled()
+    freezing = enabled and gc.get_freeze_count() == 0
+    gc.disable()
+
+    def started_up() -> None:
+        if enabled and not gc.isenabled():
+            if freezing:
+                gc.freeze()
+            gc.enable()
+
+    try:
+        yield started_up
+    finally:
+        started_up()
+        if freezing:
+            gc.unfreeze()
 
 
 def collapse_advice(config: TrainConfig) -> str:
