@@ -60,6 +60,19 @@ def test_the_background_import_loads_the_trainers_and_for_subwords_gensim(monkey
     assert imported == ["unsup_embed.training.trainers", "unsup_embed.training.trainers", "gensim.models"]
 
 
+def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", lambda arguments: raised.append(arguments.exc_value))
+
+    def broken(name):
+        raise ImportError(f"no {name} here")
+
+    monkeypatch.setattr(run.importlib, "import_module", broken)
+    thread = run.import_training_in_background()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert raised == []  # no traceback from the thread: the main thread's own import reports it
+
 def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_until_the_end():
     assert gc.isenabled() and gc.get_freeze_count() == 0
     with run._garbage_collector_paused_until_started() as started_up:
