@@ -76,6 +76,7 @@ import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,7 +190,7 @@ def combine_rounds(rounds: list[dict], epochs: int) -> dict:
             combined[tool] = failed
             continue
         walls = [each[tool]["wall"] for each in rounds]
-        wall = median(walls)
+        wall = statistics.median(walls)
         combined[tool] = {
             **rounds[0][tool],  # the quality of the first round's vectors; the tokens are the same in every round
             "wall": wall,
@@ -201,17 +202,11 @@ def combine_rounds(rounds: list[dict], epochs: int) -> dict:
         if "failed" in result:
             continue
         result["ratios"] = {
-            other: median([each[tool]["wall"] / each[other]["wall"] for each in rounds])
+            other: statistics.median([each[tool]["wall"] / each[other]["wall"] for each in rounds])
             for other in combined
             if other != tool and "failed" not in combined[other]
         }
     return combined
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def parse_tools(text: str) -> list[str]:
@@ -315,7 +310,7 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
         tokens, extra = in_vocabulary_tokens(tool, output, stdout)
     except (OSError, ValueError, IndexError, KeyError) as error:
         raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
-    timing = {"wall": wall, "tokens": tokens, "words_per_second": tokens * arguments.epochs / wall, "peak_rss_mib": usage.ru_maxrss / 1024}
+    timing = {"wall": wall, "tokens": tokens, "words_per_second": tokens * arguments.epochs / wall, "peak_rss_mib": usage.ru_maxrss / 1024}  # KiB on Linux
     if not evaluate_output:
         return {**timing, **extra}
     vectors = load_output(output.with_suffix(".bin") if arguments.subwords else output)
@@ -326,7 +321,7 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
     except Exception as error:  # noqa: BLE001 - reported in the table like any other failure
         raise ToolFailed(f"evaluation: {error.__class__.__name__}: {first_error_line(str(error))}") from None
     return {
-        **timing,  # ru_maxrss is in KiB on Linux
+        **timing,
         "analogy": evaluation.analogy.accuracy if evaluation.analogy.evaluated else None,  # no question asked: "—"
         "semantic": evaluation.analogy.semantic,
         "syntactic": evaluation.analogy.syntactic,
@@ -514,7 +509,7 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
     compared = [other for other in ("gensim", "fasttext") if ok(results, "unsup-embed") and ok(results, other)]
     columns = [NAMES[tool] for tool in tools] + [f"unsup-embed / {NAMES[other]}" for other in compared]
     lines += ["| figure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    rounds = all("walls" in results[tool] for tool in tools if ok(results, tool)) and any(ok(results, tool) for tool in tools)
+    rounds = arguments.rounds > 1
     rows = [
         ("wall time, corpus in to vectors out (s)" + (", median" if rounds else ""), "wall", "{:.1f}"),
         *([("  each round (s)", "walls", "")] if rounds else []),

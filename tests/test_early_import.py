@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from unsup_embed.training import run
+from unsup_embed.training import run, startup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,9 +51,9 @@ def test_a_run_imports_tensorflow_while_worker_processes_read(tmp_path):
 
 def test_the_background_import_loads_the_trainers_and_for_subwords_gensim(monkeypatch):
     imported = []
-    monkeypatch.setattr(run.importlib, "import_module", imported.append)
+    monkeypatch.setattr(startup.importlib, "import_module", imported.append)
     for subwords in (False, True):
-        thread = run.import_training_in_background(subwords)
+        thread = startup.import_training_in_background(subwords)
         thread.join(30)
         assert not thread.is_alive()
     # A word2vec run writes its vectors without gensim; fastText's model is written through it.
@@ -67,15 +67,15 @@ def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
     def broken(name):
         raise ImportError(f"no {name} here")
 
-    monkeypatch.setattr(run.importlib, "import_module", broken)
-    thread = run.import_training_in_background()
+    monkeypatch.setattr(startup.importlib, "import_module", broken)
+    thread = startup.import_training_in_background()
     thread.join(30)
     assert not thread.is_alive()
     assert raised == []  # no traceback from the thread: the main thread's own import reports it
 
 def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_until_the_end():
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    with run._garbage_collector_paused_until_started() as started_up:
+    with startup.garbage_collector_paused_until_started() as started_up:
         assert not gc.isenabled()
         started_up()
         assert gc.isenabled() and gc.get_freeze_count() > 0
@@ -83,7 +83,7 @@ def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_unt
 
 
 def test_a_failure_before_start_up_turns_the_collector_back_on():
-    with pytest.raises(RuntimeError), run._garbage_collector_paused_until_started():
+    with pytest.raises(RuntimeError), startup.garbage_collector_paused_until_started():
         raise RuntimeError("the corpus could not be read")
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
@@ -91,7 +91,7 @@ def test_a_failure_before_start_up_turns_the_collector_back_on():
 def test_a_caller_that_turned_the_collector_off_keeps_it_off():
     gc.disable()
     try:
-        with run._garbage_collector_paused_until_started() as started_up:
+        with startup.garbage_collector_paused_until_started() as started_up:
             started_up()
             assert not gc.isenabled() and gc.get_freeze_count() == 0
         assert not gc.isenabled()

@@ -115,13 +115,11 @@ def _write_binary(path: Path, words: Sequence[str], vectors: np.ndarray) -> None
     file no longer spends. gensim's reader and the C tool's skip the
     newline before each word.
     """
-    row_bytes = vectors.shape[1] * 4
     with _open(path, "wb") as stream:
         stream.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
         for start in range(0, vectors.shape[0], 4096):
-            block = np.ascontiguousarray(vectors[start : start + 4096], dtype="<f4").tobytes()
-            rows = (block[row * row_bytes : (row + 1) * row_bytes] for row in range(len(block) // row_bytes))
-            stream.write(b"".join(f"{word} ".encode("utf-8") + row + b"\n" for word, row in zip(words[start : start + 4096], rows)))
+            block = vectors[start : start + 4096].astype("<f4", copy=False)
+            stream.write(b"".join(f"{word} ".encode("utf-8") + row.tobytes() + b"\n" for word, row in zip(words[start : start + 4096], block)))
 
 
 def _write_text(path: Path, words: Sequence[str], vectors: np.ndarray) -> None:

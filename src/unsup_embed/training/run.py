@@ -15,9 +15,10 @@ calls. In order:
    (collapse.py), and the vectors and the vocabulary are written atomically.
 
 TensorFlow is imported only once the cheap checks have passed and the
-reading pass has forked its worker processes (in a thread, while they read:
-`import_training_in_background`), so a mistake is answered at once and the
-workers start from a process that runs no TensorFlow threads.
+reading pass has forked its worker processes (in a thread, while they read,
+with Python's garbage collector paused until then: startup.py), so a
+mistake is answered at once and the workers start from a process that runs
+no TensorFlow threads.
 
 Interruptions tell the truth about what exists: SIGINT or SIGTERM while
 reading leaves nothing behind; during training a checkpoint is saved
@@ -29,13 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
-import importlib
 import logging
 import os
 import shutil
 import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +50,7 @@ from .checkpoint import Checkpointer, TrainingPosition, fingerprint
 from .collapse import CollapseReport
 from .corpus_ids import corpus_ids
 from .export import export
+from .startup import garbage_collector_paused_until_started, import_training_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ def train(
     distribution = {"strategy": options.strategy, "shards": role.shard_count}
     run_fingerprint = fingerprint(corpus.files, config.as_dict())
     lock = OutputLock(paths.lock, output) if role.is_chief else contextlib.nullcontext()
-    with lock, _interrupts_as_exceptions(), _garbage_collector_paused_until_started() as started_up:
+    with lock, _interrupts_as_exceptions(), garbage_collector_paused_until_started() as started_up:
         state = None
         if resume:
             state = checkpointer.read_state(run_fingerprint, distribution)
@@ -167,64 +166,6 @@ def train(
         if not options.keep_work:
             _remove_work(paths, checkpointer)
     return _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state)
-
-
-def import_training_in_background(subwords: bool = False) -> threading.Thread:
-    """Import the training modules (and TensorFlow), and for a `--subwords` run the export's gensim, in a thread; returns it, started.
-
-    Called once the corpus is being read by worker processes, which are
-    forked by then: importing TensorFlow takes 3-5 s, and gensim 1-2 s, that
-    this process would otherwise spend waiting for them. Only fastText's
-    model is written through gensim; a word2vec run never imports it (on two
-    cores, its import competed with the first block's compilation). A failed
-    import is left to the main thread's own import of the same module, which
-    raises it where it is reported.
-    """
-    modules = [f"{__package__}.trainers"] + (["gensim.models"] if subwords else [])
-
-    def load() -> None:
-        for module in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(module)
-
-    thread = threading.Thread(target=load, name="import-training")
-    thread.start()
-    return thread
-
-
-@contextlib.contextmanager
-def _garbage_collector_paused_until_started():
-    """Python's cyclic garbage collector off until the corpus is read and TensorFlow imported (call the yielded `started_up`).
-
-    Importing TensorFlow makes hundreds of thousands of objects, and with
-    the collector on, each of its six or so full collections in a run's
-    first 8 s walked all of them: 1.0 s in all, holding the lock that the
-    import and the merge of the reading pass both need. Nothing made in
-    those seconds is cyclic garbage worth collecting early (the reading
-    pass's tables are freed by reference counting), and the reading
-    processes, forked in between, count tokens without it too. At
-    `started_up()` the objects that exist (the modules, mostly, which live
-    as long as the process) are frozen, so that the collections of the rest
-    of the run, the one after the training loop included, do not walk them
-    again; they are unfrozen as the run ends. A caller that froze objects
-    of its own, or turned the collector off, keeps its settings.
-    """
-    enabled = gc.isenabled()
-    freezing = enabled and gc.get_freeze_count() == 0
-    gc.disable()
-
-    def started_up() -> None:
-        if enabled and not gc.isenabled():
-            if freezing:
-                gc.freeze()
-            gc.enable()
-
-    try:
-        yield started_up
-    finally:
-        started_up()
-        if freezing:
-            gc.unfreeze()
 
 
 def collapse_advice(config: TrainConfig) -> str:

@@ -8,7 +8,7 @@
 - `context_embedding`, word2vec's output table for neighbours and noise words,
   starting at zero, or the word table itself (`context_table="shared"`);
   the naive distance objectives use the word table alone;
-- the objective layer (objectives.py) and word2vec's noise table.
+- the objective layer (objectives.py); the noise words come with each block, drawn by the host.
 
 `model.fit` (or `train_on_batch`) on blocks (blocks.py) trains it against
 dummy zero targets: `train_step` runs a whole block of SGD steps in one
@@ -178,7 +178,7 @@ class Word2VecModel(keras.Model):
         position = {id(variable): index for index, variable in enumerate(self.trainable_variables)}
         variables = self.tables()
         tables = {name: trainable[position[id(variable)]] for name, variable in variables.items()}
-        # The noise table is read through its variable; give the traced step its current value.
+        # Any non-trainable variable the step reads takes its value from the state JAX passes in.
         with keras.StatelessScope(state_mapping=list(zip(self.non_trainable_variables, non_trainable))):
             tables, loss_sum, pair_sum = train_block(self, tables, block)
         trainable = list(trainable)
