@@ -165,6 +165,9 @@ class RunOptions:
     keep_work: bool = False
     work_dir: str | None = None  # where the encoded corpus goes; None: beside the output
     threads: int = 0  # TensorFlow intra-op threads; 0 lets TensorFlow choose
+    # Where compiled training steps are kept between runs (training/compile_cache.py);
+    # None: UNSUP_EMBED_COMPILE_CACHE, else the user's cache directory; "off": not kept.
+    compile_cache: str | None = None
     quiet: bool = False
     # Distribution (see docs/scaling.md); the cluster comes from TF_CONFIG.
     strategy: str = "default"

@@ -58,6 +58,8 @@ _HELP = {
     "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at every epoch end",
     "work_dir": "directory for the encoded corpus (default: beside the output)",
     "threads": "TensorFlow threads (0: as many as cores)",
+    "compile_cache": "directory where compiled training steps are kept, so that a run with the same shapes starts sooner; "
+    "off: not kept (default: $UNSUP_EMBED_COMPILE_CACHE, else ~/.cache/unsup-embed/compiled)",
     "strategy": "how training is distributed; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
     "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }

@@ -10,7 +10,8 @@ calls. In order:
    or, on --resume, the checkpoint's vocabulary and the encoded corpus are
    reused;
 3. the model is built and trained (loop.py) by the trainer of the strategy
-   (trainers.py), with checkpoints in `<output>.ckpt/`;
+   (trainers.py), with checkpoints in `<output>.ckpt/`; its compiled step
+   is kept for later runs of the same shapes (compile_cache.py);
 4. the collapse report says whether the vectors learned anything
    (collapse.py), and the vectors and the vocabulary are written atomically.
 
@@ -48,6 +49,7 @@ from ..vectors import output_format
 from . import preflight
 from .checkpoint import Checkpointer, TrainingPosition, fingerprint
 from .collapse import CollapseReport
+from .compile_cache import compiled_steps_kept, default_directory
 from .corpus_ids import corpus_ids
 from .export import export
 from .startup import garbage_collector_paused_until_started, import_training_in_background
@@ -124,7 +126,8 @@ def train(
     distribution = {"strategy": options.strategy, "shards": role.shard_count}
     run_fingerprint = fingerprint(corpus.files, config.as_dict())
     lock = OutputLock(paths.lock, output) if role.is_chief else contextlib.nullcontext()
-    with lock, _interrupts_as_exceptions(), garbage_collector_paused_until_started() as started_up:
+    compiled_steps = compiled_steps_kept(options.compile_cache or default_directory())
+    with lock, _interrupts_as_exceptions(), garbage_collector_paused_until_started() as started_up, compiled_steps as compile_cache:
         state = None
         if resume:
             state = checkpointer.read_state(run_fingerprint, distribution)
@@ -144,6 +147,8 @@ def train(
             started_up()
 
             trained = train_tables(ids.encoded, ids.vocabulary, config, options, role, checkpointer, state, paths.work)
+            if compile_cache is not None:
+                compile_cache.publish()  # the step compiled, and the run trained with it: later runs may load it
             if not role.is_chief:
                 logger.info("%s done; the chief writes the vectors", role.describe())
                 if not options.keep_work:
