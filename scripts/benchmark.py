@@ -35,7 +35,10 @@ minute or a cold page cache falls on every tool alike: the table then gives
 each tool's median wall time (and every round's), words/s from that median,
 the median of the rounds' own ratios (each round's tools ran minutes apart),
 the highest peak RSS, and the quality of the first round's vectors (the
-later rounds are timed only). The table, with the date, machine, versions,
+later rounds are timed only). Every unsup-embed run compiles its training
+step in an empty --compile-cache, as the first run of new settings does;
+--compiled kept lets the rounds share one, as repeated runs of one user's
+settings do (round 1 compiles, the later rounds load it). The table, with the date, machine, versions,
 exact command and settings, is printed and appended to docs/benchmarks.md
 (--report FILE elsewhere, --no-report to print only).
 
@@ -46,6 +49,7 @@ exact command and settings, is printed and appended to docs/benchmarks.md
     python scripts/benchmark.py --tools unsup-embed --repeat 4 --epochs 1   # memory on a 4x corpus
     python scripts/benchmark.py --unsup-args "--threads 2 --batch-size 4096"
     python scripts/benchmark.py --epochs 1 --architecture cbow --tools unsup-embed,gensim --rounds 5
+    python scripts/benchmark.py --epochs 1 --architecture cbow --tools unsup-embed,gensim --rounds 5 --compiled kept
     python scripts/benchmark.py --unsup-args=--keep-work                   # one flag alone: with "="
     python scripts/benchmark.py --corpus zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
 
@@ -81,6 +85,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -100,6 +105,11 @@ def main() -> int:
     parser.add_argument("--max-words", type=int, default=None, help="use only the first N words of the corpus")
     parser.add_argument("--repeat", type=int, default=1, help="concatenate the corpus N times (memory scaling)")
     parser.add_argument("--rounds", type=positive, default=1, help="run the tools in turn N times; medians and the median of the rounds' ratios (default: %(default)s)")
+    parser.add_argument(
+        "--compiled", choices=("fresh", "kept"), default="fresh",
+        help="fresh: every unsup-embed run compiles its training step, as the first run of new settings does; "
+        "kept: the rounds share one --compile-cache, so round 1 compiles and the later rounds load it (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--tools", type=parse_tools, default=list(TOOLS), help="comma list of unsup-embed, gensim, fasttext (default: all three)")
     parser.add_argument("--architecture", choices=("skipgram", "cbow"), default="skipgram", help="every tool (default: %(default)s)")
     parser.add_argument("--alpha", type=float, default=SETTINGS["alpha"], help="initial learning rate, every tool (default: %(default)s)")
@@ -277,7 +287,9 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
         ]  # fmt: skip
         if arguments.subwords:
             command.append("--subwords")
-        return command + shlex.split(arguments.unsup_args)
+        # Each run's own empty directory, or one the rounds share (--compiled).
+        compiled = output.parent / ("compiled" if getattr(arguments, "compiled", "fresh") == "kept" else f"compiled-{uuid.uuid4().hex[:8]}")
+        return command + ["--compile-cache", str(compiled)] + shlex.split(arguments.unsup_args)
     command = [
         sys.executable, __file__, "--child", tool, str(corpus), str(output), "--epochs", str(arguments.epochs),
         "--architecture", arguments.architecture, "--alpha", str(arguments.alpha), "--min-count", str(arguments.min_count),
@@ -603,7 +615,12 @@ def settings_line(arguments, tools: list[str]) -> str:
     if "unsup-embed" in tools:
         threads = "--threads as in --unsup-args" if "--threads" in arguments.unsup_args else "its default --threads (all cores)"
         flags = " ".join(["--subwords"] * arguments.subwords + [arguments.unsup_args.strip()]).strip()
-        per_tool.append(f"unsup-embed {threads}" + (f", extra flags `{flags}`" if flags else ""))
+        compiled = (
+            "the rounds sharing one --compile-cache (round 1 compiled its step, the later rounds loaded it)"
+            if getattr(arguments, "compiled", "fresh") == "kept"
+            else "compiling its step in every run (an empty --compile-cache each time)"
+        )
+        per_tool.append(f"unsup-embed {threads}, {compiled}" + (f", extra flags `{flags}`" if flags else ""))
     if "gensim" in tools:
         per_tool.append(f"gensim workers={arguments.threads}")
     if "fasttext" in tools:

@@ -72,3 +72,18 @@ def test_the_table_shows_every_round_and_the_median_ratio(benchmark):
     assert "|   each round (s) | 30.0, 20.0, 18.0 | 20.0, 25.0, 20.0 |  |" in table
     assert "| words/s (tokens x epochs / wall) | 100 | 100 | 1.11x |" in table
     assert "| analogy accuracy (restrict 30k) | 0.500 | 0.400 | +0.100 |" in table
+
+
+@pytest.mark.parametrize("compiled", ["fresh", "kept"])
+def test_unsup_embed_compiles_in_every_run_unless_the_rounds_keep_its_step(benchmark, compiled, tmp_path):
+    arguments = argparse.Namespace(
+        epochs=1, architecture="cbow", alpha=0.025, min_count=5, subwords=False, unsup_args="--threads 2", compiled=compiled,
+    )  # fmt: skip
+
+    def cache_of(command: list[str]) -> str:
+        return command[command.index("--compile-cache") + 1]
+
+    first, second = (benchmark.tool_command("unsup-embed", Path("corpus.txt"), tmp_path / "unsup-embed.bin", arguments) for _ in range(2))
+    assert first[-2:] == ["--threads", "2"]  # the user's flags come last, so they win
+    assert Path(cache_of(first)).parent == tmp_path
+    assert (cache_of(first) == cache_of(second)) == (compiled == "kept")
