@@ -38,9 +38,10 @@ the highest peak RSS, and the quality of the first round's vectors (the
 later rounds are timed only). Every unsup-embed run compiles its training
 step in an empty --compile-cache, as the first run of new settings does;
 --compiled kept lets the rounds share one, as repeated runs of one user's
-settings do (round 1 compiles, the later rounds load it). The table, with the date, machine, versions,
-exact command and settings, is printed and appended to docs/benchmarks.md
-(--report FILE elsewhere, --no-report to print only).
+settings do (round 1 compiles, the later rounds load it). The table, with
+the date, machine, versions, exact command and settings, is printed and
+appended to docs/benchmarks.md (--report FILE elsewhere, --no-report to
+print only).
 
     python scripts/benchmark.py                         # text8like, 5 epochs, all three tools
     python scripts/benchmark.py --epochs 1 --max-words 2000000
@@ -288,7 +289,7 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
         if arguments.subwords:
             command.append("--subwords")
         # Each run's own empty directory, or one the rounds share (--compiled).
-        compiled = output.parent / ("compiled" if getattr(arguments, "compiled", "fresh") == "kept" else f"compiled-{uuid.uuid4().hex[:8]}")
+        compiled = output.parent / ("compiled" if arguments.compiled == "kept" else f"compiled-{uuid.uuid4().hex[:8]}")
         return command + ["--compile-cache", str(compiled)] + shlex.split(arguments.unsup_args)
     command = [
         sys.executable, __file__, "--child", tool, str(corpus), str(output), "--epochs", str(arguments.epochs),
@@ -617,7 +618,7 @@ def settings_line(arguments, tools: list[str]) -> str:
         flags = " ".join(["--subwords"] * arguments.subwords + [arguments.unsup_args.strip()]).strip()
         compiled = (
             "the rounds sharing one --compile-cache (round 1 compiled its step, the later rounds loaded it)"
-            if getattr(arguments, "compiled", "fresh") == "kept"
+            if arguments.compiled == "kept"
             else "compiling its step in every run (an empty --compile-cache each time)"
         )
         per_tool.append(f"unsup-embed {threads}, {compiled}" + (f", extra flags `{flags}`" if flags else ""))

@@ -65,7 +65,7 @@ def test_a_tool_that_failed_in_any_round_is_failed(benchmark):
 def test_the_table_shows_every_round_and_the_median_ratio(benchmark):
     arguments = argparse.Namespace(
         corpus=Path("corpus.txt"), max_words=None, repeat=1, epochs=2, architecture="cbow", alpha=0.025, min_count=5,
-        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3,
+        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3, compiled="fresh",
     )  # fmt: skip
     table = benchmark.format_table(benchmark.combine_rounds(_rounds(), epochs=2), arguments, [])
     assert "| wall time, corpus in to vectors out (s), median | 20.0 | 20.0 | 0.90x |" in table
