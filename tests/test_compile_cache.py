@@ -28,10 +28,24 @@ def _kept(root: Path) -> Path:
     return kept
 
 
+def _keep(kept: Path, name: str, data: bytes) -> Path:
+    """A kept entry as a publish leaves it: TensorFlow's name, then the digest of the bytes."""
+    kept.mkdir(parents=True, exist_ok=True)
+    staged = kept / f".staged-{name}"
+    staged.write_bytes(data)
+    entry = kept / f"{name}.{compile_cache._digest(staged)}"
+    staged.rename(entry)
+    return entry
+
+
+def _names(kept: Path) -> list[str]:
+    """TensorFlow's names of the kept entries."""
+    return sorted(path.name.rpartition(".")[0] for path in compile_cache._kept_entries(kept))
+
+
 def test_tensorflow_writes_in_a_private_directory_and_a_good_run_publishes_what_it_wrote(fresh, tmp_path):
     kept = tmp_path / compile_cache._namespace()
-    kept.mkdir()
-    (kept / "old.pb").write_bytes(b"kept before")
+    _keep(kept, "old.pb", b"kept before")
     abandoned = kept / ".process-999999999-dead"  # no such process
     abandoned.mkdir()
     with compile_cache.compiled_steps_kept(str(tmp_path)) as cache:
@@ -41,14 +55,42 @@ def test_tensorflow_writes_in_a_private_directory_and_a_good_run_publishes_what_
         assert (private / "old.pb").read_bytes() == b"kept before"  # linked in, for TensorFlow to load
         assert not abandoned.exists()
         (private / "new.pb").write_bytes(b"compiled now")  # as TensorFlow writes an entry
-        assert not (kept / "new.pb").exists()  # nothing is published while the run goes on
+        assert _names(kept) == ["old.pb"]  # nothing is published while the run goes on
         assert cache.publish() == 1
         assert cache.publish() == 0
     assert "TF_XLA_FLAGS" not in os.environ  # a process started later does not inherit the private directory
-    assert (kept / "new.pb").read_bytes() == b"compiled now"
-    assert sorted(path.name for path in kept.iterdir() if not path.name.startswith(".")) == ["new.pb", "old.pb"]
+    published = kept / f"new.pb.{compile_cache._digest(private / 'new.pb')}"
+    assert published.read_bytes() == b"compiled now"
+    assert sorted(path.name for path in kept.iterdir() if not path.name.startswith(".")) == sorted([published.name, f"old.pb.{compile_cache._digest(private / 'old.pb')}"])
     cache.remove()
-    assert not private.exists() and (kept / "new.pb").exists()
+    assert not private.exists() and published.exists()
+
+
+def test_an_entry_damaged_on_disk_is_removed_and_not_given_to_tensorflow(fresh, tmp_path, caplog):
+    kept = tmp_path / compile_cache._namespace()
+    sound = _keep(kept, "sound.pb", b"a compiled program")
+    damaged = _keep(kept, "damaged.pb", b"another compiled program")
+    damaged.write_bytes(b"another compiled prog")  # cut short after it was published
+    (kept / "unchecked.pb").write_bytes(b"kept by an older version, without a digest")
+    in_flight = kept / ".other.pb.12345.tmp"  # another process publishing right now
+    in_flight.write_bytes(b"half")
+    with caplog.at_level("INFO", logger="unsup_embed.training.compile_cache"):
+        with compile_cache.compiled_steps_kept(str(tmp_path)) as cache:
+            assert sorted(path.name for path in cache.private.iterdir()) == ["sound.pb"]
+    assert sound.exists() and not damaged.exists() and not (kept / "unchecked.pb").exists()
+    assert in_flight.exists()
+    (message,) = [record.getMessage() for record in caplog.records]
+    assert message == f"removed 1 kept compiled step(s) of {tmp_path} whose bytes no longer match: they will be compiled again"
+
+
+def test_the_same_program_published_by_two_processes_is_linked_once(fresh, tmp_path):
+    kept = tmp_path / compile_cache._namespace()
+    _keep(kept, "step.pb", b"compiled by one process")
+    _keep(kept, "step.pb", b"compiled by another, byte for byte different")
+    with compile_cache.compiled_steps_kept(str(tmp_path)) as cache:
+        (linked,) = cache.private.iterdir()
+        assert linked.name == "step.pb" and linked.read_bytes().startswith(b"compiled by")
+        assert cache.publish() == 0  # TensorFlow loaded it and wrote nothing new
 
 
 def test_the_process_keeps_one_private_directory_and_the_users_flags(fresh, tmp_path):
@@ -106,7 +148,7 @@ def test_publishing_keeps_the_newest_entries(fresh, tmp_path):
             entry.write_bytes(name.encode())
             os.utime(entry, (1_000_000 - age * 100, 1_000_000 - age * 100))
         assert cache.publish() == 5
-    assert sorted(path.name for path in _kept(tmp_path).glob("*.pb")) == ["c.pb", "d.pb", "e.pb"]
+    assert _names(_kept(tmp_path)) == ["c.pb", "d.pb", "e.pb"]
 
 
 def test_the_default_directory(monkeypatch, tmp_path):
@@ -127,13 +169,13 @@ def test_a_second_run_of_the_same_shapes_loads_the_first_runs_step_and_trains_th
 
     run(tmp_path / "first.bin")
     kept = _kept(cache)
-    entries = {path.name: path.stat().st_ino for path in kept.glob("*.pb")}
+    entries = {path.name: path.stat().st_ino for path in compile_cache._kept_entries(kept)}
     assert entries, "the first run kept no compiled step"
     assert not [path for path in kept.iterdir() if path.name.startswith(".")]  # no private directory or half-published entry left
     run(tmp_path / "second.bin")
     # Nothing new was compiled and published: the second run loaded the first's step.
-    assert {path.name: path.stat().st_ino for path in kept.glob("*.pb")} == entries
+    assert {path.name: path.stat().st_ino for path in compile_cache._kept_entries(kept)} == entries
     assert (tmp_path / "first.bin").read_bytes() == (tmp_path / "second.bin").read_bytes()
     # Other shapes compile another step, and it is kept beside the first.
     run(tmp_path / "third.bin", "--dim", "16")
-    assert len(list(kept.glob("*.pb"))) == len(entries) + 1
+    assert len(compile_cache._kept_entries(kept)) == len(entries) + 1

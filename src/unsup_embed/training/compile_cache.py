@@ -20,6 +20,11 @@ exactly the one asked for before it loads it. This module points it at one:
   a run that ends well publishes its new entries into the kept ones with an
   atomic rename. A killed process leaves only its private directory,
   removed by the next run;
+- a kept entry carries a digest of its bytes in its name
+  (`<TensorFlow's name>.<digest>`), and is linked in for TensorFlow only if
+  its bytes still match: one damaged on disk afterwards (a failing disk, a
+  copy cut short) is removed, with one line saying so, and the step is
+  compiled again instead of failing the run;
 - nothing here stops a run: a directory that cannot be written, or less
   than `MIN_FREE_BYTES` free on its disk, leaves the cache off for the run,
   with one line saying why.
@@ -51,6 +56,7 @@ MAX_ENTRIES = 64
 MIN_FREE_BYTES = 512 << 20
 _FLAG = "--tf_xla_persistent_cache_directory"
 _PRIVATE_PREFIX = ".process-"
+_ENTRY_SUFFIX = ".pb"  # TensorFlow's entries; kept ones add ".<digest of the bytes>"
 
 
 def default_directory() -> str:
@@ -73,13 +79,14 @@ class CompileCache:
     def publish(self) -> int:
         """Move the entries TensorFlow wrote in this process into the kept ones; returns how many. Call only after a run that ended well."""
         published = 0
-        for entry in sorted(self.private.glob("*.pb")):
+        for entry in sorted(self.private.glob(f"*{_ENTRY_SUFFIX}")):
             if entry.name in self._published:
                 continue
             temporary = self.kept / f".{entry.name}.{os.getpid()}.tmp"
             try:
+                kept_name = f"{entry.name}.{_digest(entry)}"
                 _link_or_copy(entry, temporary)
-                os.replace(temporary, self.kept / entry.name)
+                os.replace(temporary, self.kept / kept_name)
             except OSError as error:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
@@ -138,11 +145,7 @@ def _open(directory: str | None, flags: str | None) -> CompileCache | None:
         _remove_abandoned(kept)
         private = kept / f"{_PRIVATE_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         private.mkdir()
-        linked = set()
-        for entry in kept.glob("*.pb"):
-            with contextlib.suppress(OSError):  # pruned by another process meanwhile
-                _link_or_copy(entry, private / entry.name)
-                linked.add(entry.name)
+        linked = _link_sound_entries(kept, private)
     except OSError as error:
         logger.info("compiled steps are not kept this run: %s cannot be used (%s)", directory, error.strerror or error)
         return None
@@ -170,6 +173,42 @@ def _processor_digest() -> str:
                 elif not line.strip() and len(described) > 2:
                     break  # the first processor's description is enough
     return hashlib.sha256("\n".join(described).encode()).hexdigest()[:12]
+
+
+def _link_sound_entries(kept: Path, private: Path) -> set[str]:
+    """Link every kept entry whose bytes match its digest into `private`, under TensorFlow's name; remove the damaged ones. Returns the names linked."""
+    linked, damaged = set(), []
+    for entry in _kept_entries(kept):
+        name, _, digest = entry.name.rpartition(".")
+        try:
+            if name in linked:
+                continue  # the same program published twice, by two processes
+            if _digest(entry) != digest:
+                damaged.append(entry)
+                continue
+            _link_or_copy(entry, private / name)
+            linked.add(name)
+        except OSError:  # pruned by another process meanwhile
+            continue
+    for entry in damaged:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+    for unchecked in kept.glob(f"*{_ENTRY_SUFFIX}"):  # no digest: kept by an older unsup-embed
+        with contextlib.suppress(OSError):
+            unchecked.unlink()
+    if damaged:
+        logger.info("removed %d kept compiled step(s) of %s whose bytes no longer match: they will be compiled again", len(damaged), kept.parent)
+    return linked
+
+
+def _kept_entries(kept: Path) -> list[Path]:
+    """The published entries (`<name>.pb.<digest>`), not the temporary files of a publish under way (`.<name>...tmp`)."""
+    return sorted(entry for entry in kept.glob(f"*{_ENTRY_SUFFIX}.*") if not entry.name.startswith("."))
+
+
+def _digest(entry: Path) -> str:
+    with open(entry, "rb") as data:
+        return hashlib.file_digest(data, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -202,7 +241,7 @@ def _alive(pid: int) -> bool:
 def _prune(kept: Path, limit: int) -> None:
     """Keep the newest `limit` entries."""
     entries = []
-    for entry in kept.glob("*.pb"):
+    for entry in _kept_entries(kept):
         with contextlib.suppress(OSError):
             entries.append((entry.stat().st_mtime, entry))
     for _, entry in sorted(entries, reverse=True)[limit:]:
