@@ -55,7 +55,7 @@ _HELP = {
     "batch_size": "centre words per SGD step, a multiple of 16, and of 128 above 128 (default: 1024 for skipgram, 2048 for cbow)",
     "steps_per_call": "SGD steps per compiled call",
     "seed": "random seed: the same seed gives the same vectors on one machine",
-    "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at every epoch end",
+    "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at the end of the last epoch",
     "work_dir": "directory for the encoded corpus (default: beside the output)",
     "threads": "TensorFlow threads (0: as many as cores)",
     "compile_cache": "directory where compiled training steps are kept, so that a run with the same shapes starts sooner; "

@@ -91,7 +91,7 @@ class CheckpointAndStop(keras.callbacks.Callback):
             self.save()
             self.interrupted_by = self.stop_signal
             self.model.stop_training = True
-        elif self._due():
+        elif self.due():
             self.save()
 
     @property
@@ -109,7 +109,13 @@ class CheckpointAndStop(keras.callbacks.Callback):
         self._last_save_time = time.monotonic()
         self._last_save_step = self.position.steps
 
-    def _due(self) -> bool:
+    def due(self) -> bool:
+        """Whether `--checkpoint-every` has passed since the last save.
+
+        An epoch's end saves only then (and always at the last epoch): with
+        2M n-gram rows a checkpoint writes 0.8 GB, and on a small corpus a
+        save at every epoch's end took most of the run.
+        """
         if self.every_steps is not None:
             return self.position.steps - self._last_save_step >= self.every_steps
         return time.monotonic() - self._last_save_time >= self.every_seconds

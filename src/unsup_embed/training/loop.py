@@ -20,8 +20,9 @@ writes, a slice at a time) and `load(tables)`.
 
 The host cuts the next blocks in a thread while the trainer trains
 (prefetch.py). The loop is written once: skipping the blocks a resumed epoch already
-trained, checkpoints at every epoch end (the last one too, so an export that
-fails can be redone with --resume without training again), stop requests,
+trained, checkpoints (every `--checkpoint-every`, at an epoch's end when one
+is due, and always at the end of the last epoch, so an export that fails can
+be redone with --resume without training again), stop requests,
 divergence, and a dead peer, each turned into the project's error with what
 was kept.
 """
@@ -133,7 +134,8 @@ def fit(
                 if checkpoints.stopped:
                     break
                 checkpoints.epoch_completed(epoch)
-                checkpoints.save()
+                if epoch + 1 == epochs or checkpoints.due():
+                    checkpoints.save()  # the last epoch always: the export reads that checkpoint's tables
     except cluster_errors as error:
         raise cluster_failure(error, checkpointer.kept()) from None
     if checkpoints.diverged_at is not None:
