@@ -8,7 +8,9 @@ from gensim.models import KeyedVectors
 from gensim.models.fasttext import load_facebook_vectors
 
 from unsup_embed.cli import main, train_main
+from unsup_embed.cli.common import print_neighbours
 from unsup_embed.text.subwords import SubwordTable, character_ngrams, fasttext_hash, fasttext_hashes, ngram_buckets
+from unsup_embed.vectors import load_vectors
 
 BUCKETS = 50_000
 
@@ -158,11 +160,19 @@ def test_evaluate_answers_unseen_words_from_ngrams_and_counts_them(subword_model
     assert figures["pairs"][0]["from_ngrams"] == 2 and figures["pairs"][0]["out_of_vocabulary"] == 0.0
 
 
-def test_show_neighbours_works_for_unseen_words(toy_corpus, tmp_path, capsys):
+@pytest.mark.parametrize("subwords", [True, False])
+def test_show_neighbours_answers_as_the_written_files_do_unseen_words_too(subwords, toy_corpus, tmp_path, capsys):
     out = tmp_path / "m.bin"
-    assert train_main([str(toy_corpus), "-o", str(out), "--subwords", "--buckets", "20000", "--epochs", "1", "--quiet", "--show-neighbours", "parisss"]) == 0
+    words = ["parisss", "paris", "dog"]
+    extra = ["--subwords", "--buckets", "20000"] if subwords else []
+    assert train_main([str(toy_corpus), "-o", str(out), *extra, "--epochs", "1", "--quiet", "--show-neighbours", *words]) == 0
     printed = capsys.readouterr().out
-    assert "parisss: " in printed and "not in the vocabulary" not in printed
+    shown = [line for line in printed.splitlines() if line.split(":")[0] in words]
+    # The run answers from the vectors it kept in memory; reading its files back gives the same answers.
+    print_neighbours(load_vectors(out), words, topn=8)
+    assert shown == capsys.readouterr().out.splitlines()
+    assert len(shown) == 3 and shown[1].startswith("paris: ") and "not in the vocabulary" not in shown[1]
+    assert ("not in the vocabulary" in shown[0]) is not subwords  # an unseen word: from its n-grams, or not at all
 
 
 def test_cbow_learns_the_planted_groups(toy_corpus, tmp_path, toy_groups):

@@ -169,6 +169,9 @@ class RunOptions:
     # None: UNSUP_EMBED_COMPILE_CACHE, else the user's cache directory; "off": not kept.
     compile_cache: str | None = None
     quiet: bool = False
+    # Hand the vectors back in memory too (TrainResult.keyed_vectors, gensim's KeyedVectors; with
+    # subwords they answer unseen words), so that queries after the run need not read the files back.
+    keep_vectors: bool = False
     # Distribution (see docs/scaling.md); the cluster comes from TF_CONFIG.
     strategy: str = "default"
     # About how long a dead peer may go unnoticed: every worker's health

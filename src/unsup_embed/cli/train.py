@@ -128,15 +128,14 @@ def _train(arguments: argparse.Namespace) -> int:
     from ..training.run import train
 
     config, options = _of(TrainConfig, arguments), _of(RunOptions, arguments)
+    options.keep_vectors = bool(arguments.show_neighbours)  # queried in memory, not read back from the files
     result = train(arguments.corpus, arguments.output, config, options, force=arguments.force, resume=arguments.resume)
     if result.vectors_path is None:
         print(f"this worker trained {result.training_seconds:.1f} s on its shard; the chief wrote the vectors")
         return 0
     _print_summary(result)
     if arguments.show_neighbours:
-        from ..vectors import load_vectors
-
-        print_neighbours(load_vectors(result.vectors_path), arguments.show_neighbours, topn=8)
+        print_neighbours(result.keyed_vectors, arguments.show_neighbours, topn=8)
     return 0
 
 

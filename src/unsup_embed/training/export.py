@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 
 def export(
     output: Path, binary: bool, vocabulary: Vocabulary, trained, config: TrainConfig, options: RunOptions, advice: str
-) -> tuple[Path, Path, CollapseReport]:
-    """Write the vectors and the vocabulary (and projector files); returns their paths and the collapse report."""
+) -> tuple[Path, Path, CollapseReport, object | None]:
+    """Write the vectors and the vocabulary (and projector files); returns their paths, the collapse report, and
+    with `options.keep_vectors` the vectors as gensim KeyedVectors (else None)."""
     started = time.perf_counter()
     vectors = trained.word_vectors(len(vocabulary))
     if not np.isfinite(vectors).all():
@@ -52,8 +53,31 @@ def export(
 
         write_projector(options.tensorboard, vocabulary.words[:PROJECTOR_WORDS], vectors[:PROJECTOR_WORDS])
         logger.info("TensorBoard: curves and the %d most frequent words' vectors in %s", min(PROJECTOR_WORDS, len(vocabulary)), options.tensorboard)
+    kept = _keyed_vectors(vocabulary.words, vectors, trained, config) if options.keep_vectors else None
     logger.info("export took %.1f s", time.perf_counter() - started)
-    return output, vocabulary_path, report
+    return output, vocabulary_path, report, kept
+
+
+def _keyed_vectors(words: list[str], vectors: np.ndarray, trained, config: TrainConfig):
+    """The written vectors as gensim KeyedVectors, in memory; with subwords a FastTextKeyedVectors over the
+    trained n-gram rows (not copied), which answers unseen words as the written model does.
+
+    Reading the model back instead (0.8 GB of n-gram rows) took gensim's loader twice that in memory.
+    """
+    from gensim.models import KeyedVectors
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if config.subwords:
+        from gensim.models.fasttext import FastTextKeyedVectors
+
+        kept = FastTextKeyedVectors(vectors.shape[1], config.min_n, config.max_n, config.buckets)
+        kept.vectors_ngrams = trained.tables["input"][len(words) :]
+    else:
+        kept = KeyedVectors(vectors.shape[1])
+    kept.index_to_key = list(words)
+    kept.key_to_index = {word: row for row, word in enumerate(words)}
+    kept.vectors = vectors
+    return kept
 
 
 def _save_subword_model(output: Path, vocabulary: Vocabulary, trained, vectors: np.ndarray, config: TrainConfig) -> None:

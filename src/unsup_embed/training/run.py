@@ -36,7 +36,7 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
@@ -72,6 +72,7 @@ class TrainResult:
     collapse: CollapseReport | None  # None on a worker that is not the chief
     resumed_from: TrainingPosition | None = None
     subwords: bool = False  # vectors_path is fastText's binary model, with the words' vectors as text beside it
+    keyed_vectors: object | None = None  # with RunOptions(keep_vectors=True): the vectors as gensim KeyedVectors
 
     @property
     def words_per_second(self) -> float:
@@ -155,7 +156,7 @@ def train(
                     _remove_work(paths, checkpointer)
                 return _result(None, None, ids, config, started, trained, None, state)
             phase = "writing the vectors"
-            vectors_path, vocabulary_path, report = export(output, binary, ids.vocabulary, trained, config, options, collapse_advice(config))
+            vectors_path, vocabulary_path, report, keyed = export(output, binary, ids.vocabulary, trained, config, options, collapse_advice(config))
         except (KeyboardInterrupt, _Terminated) as interrupt:
             raise _interrupted(interrupt, phase, checkpointer, paths, state) from None
         except BaseException as error:
@@ -170,7 +171,7 @@ def train(
         checkpointer.remove()
         if not options.keep_work:
             _remove_work(paths, checkpointer)
-    result = _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state)
+    result = replace(_result(vectors_path, vocabulary_path, ids, config, started, trained, report, state), keyed_vectors=keyed)
     # TensorFlow's import leaves a reference cycle (an ImportError it caught, whose traceback's frames lead
     # back to this one when the import runs here), frozen with the start-up objects (startup.py), so this
     # frame's locals outlive the call: without this, the trained tables (0.8 GB with --subwords) stayed in
