@@ -53,8 +53,8 @@ def export(
 
         write_projector(options.tensorboard, vocabulary.words[:PROJECTOR_WORDS], vectors[:PROJECTOR_WORDS])
         logger.info("TensorBoard: curves and the %d most frequent words' vectors in %s", min(PROJECTOR_WORDS, len(vocabulary)), options.tensorboard)
-    kept = _keyed_vectors(vocabulary.words, vectors, trained, config) if options.keep_vectors else None
     logger.info("export took %.1f s", time.perf_counter() - started)
+    kept = _keyed_vectors(vocabulary.words, vectors, trained, config) if options.keep_vectors else None  # imports gensim
     return output, vocabulary_path, report, kept
 
 
