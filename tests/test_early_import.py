@@ -1,18 +1,13 @@
 """TensorFlow is imported in a thread while the reading pass's worker processes read the corpus."""
 
 import gc
-import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from fresh_interpreter import ROOT, run_script
 
 from unsup_embed.training import run, startup
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # A fresh interpreter, so that the reading pass may fork (it does not once
 # TensorFlow is loaded), with parts small enough that the shipped corpus is
@@ -36,13 +31,7 @@ print(json.dumps({"started": started, "vectors": str(result.vectors_path), "gens
 
 @pytest.mark.slow  # a whole run in a fresh interpreter with two reading processes: some 10 s
 def test_a_run_imports_tensorflow_while_worker_processes_read(tmp_path):
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_SCRIPT, str(ROOT / "data" / "toy_world.txt"), str(tmp_path / "toy.bin")],
-        capture_output=True, text=True, env=environment, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(RUN_SCRIPT, str(ROOT / "data" / "toy_world.txt"), str(tmp_path / "toy.bin"))
     # Once, from the main thread, before TensorFlow was loaded; and the run finished.
     assert result["started"] == [[True, True]]
     assert Path(result["vectors"]).stat().st_size > 0

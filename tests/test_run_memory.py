@@ -1,14 +1,7 @@
 """A run lets go of its trained tables when `train()` returns, before anything else (`--show-neighbours`) loads the model."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from fresh_interpreter import ROOT, run_script
 
 # A fresh interpreter, so that TensorFlow is imported inside train(), from the
 # main thread (the background import is turned off): TensorFlow's import
@@ -37,12 +30,6 @@ print(json.dumps({"tables": len(tables), "alive": alive, "cyclic": alive - sum(t
 
 @pytest.mark.slow  # a whole run in a fresh interpreter: some 10 s
 def test_the_trained_tables_are_freed_when_train_returns(tmp_path):
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_SCRIPT, str(ROOT / "data" / "toy_world.txt"), str(tmp_path / "model.bin")],
-        capture_output=True, text=True, env=environment, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(RUN_SCRIPT, str(ROOT / "data" / "toy_world.txt"), str(tmp_path / "model.bin"))
     assert result["tables"] == 2  # the input table (words and n-grams) and the output table
     assert result["alive"] == 0, f"{result['alive']} trained table(s) outlived train(), {result['cyclic']} of them held by a reference cycle"

@@ -36,7 +36,7 @@ import os
 import shutil
 import signal
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
@@ -171,7 +171,7 @@ def train(
         checkpointer.remove()
         if not options.keep_work:
             _remove_work(paths, checkpointer)
-    result = replace(_result(vectors_path, vocabulary_path, ids, config, started, trained, report, state), keyed_vectors=keyed)
+    result = _result(vectors_path, vocabulary_path, ids, config, started, trained, report, state, keyed)
     # TensorFlow's import leaves a reference cycle (an ImportError it caught, whose traceback's frames lead
     # back to this one when the import runs here), frozen with the start-up objects (startup.py), so this
     # frame's locals outlive the call: without this, the trained tables (0.8 GB with --subwords) stayed in
@@ -187,7 +187,7 @@ def collapse_advice(config: TrainConfig) -> str:
     return "Train longer (--epochs) or on more text"
 
 
-def _result(vectors_path, vocabulary_path, ids, config: TrainConfig, started: float, trained, report, state) -> TrainResult:
+def _result(vectors_path, vocabulary_path, ids, config: TrainConfig, started: float, trained, report, state, keyed_vectors=None) -> TrainResult:
     resumed = None if state is None else TrainingPosition(**state["position"])
     return TrainResult(
         vectors_path=vectors_path,
@@ -203,6 +203,7 @@ def _result(vectors_path, vocabulary_path, ids, config: TrainConfig, started: fl
         collapse=report,
         resumed_from=resumed,
         subwords=config.subwords,
+        keyed_vectors=keyed_vectors,
     )
 
 
