@@ -117,6 +117,11 @@ def main() -> int:
     parser.add_argument("--min-count", type=int, default=SETTINGS["min_count"], help="every tool (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="gensim workers and fastText threads (default: %(default)s)")
     parser.add_argument("--unsup-args", default="", metavar="STRING", help='extra flags for `unsup_embed train`, e.g. "--threads 2" (split with shlex; a single flag as --unsup-args=--flag)')
+    parser.add_argument(
+        "--backend", choices=("tensorflow", "jax"), default="tensorflow",
+        help="Keras backend of unsup-embed's run; jax on a GPU cuts the blocks there (--pipeline auto), and the table adds "
+        "the training time alone and the GPU memory the run held (nvidia-smi) (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--subwords", action="store_true", help="subword vectors: fastText minn 3 maxn 6, unsup-embed --subwords, gensim skipped")
     parser.add_argument("--pairs", type=Path, action="append", default=[], metavar="FILE", help="another word1<TAB>word2<TAB>score file to evaluate, e.g. from scripts/make_rare_words.py (repeatable)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks.md", help="markdown file the table is appended to")
@@ -281,13 +286,15 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
     """The child's command line: the unsup-embed CLI, or this script in --child mode for gensim and fastText."""
     if tool == "unsup-embed":
         command = [
-            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(arguments.epochs), "--quiet", "--force",
+            sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), "--epochs", str(arguments.epochs), "--force",
             "--dim", str(SETTINGS["dim"]), "--window", str(SETTINGS["window"]), "--negative", str(SETTINGS["negative"]),
             "--sample", str(SETTINGS["sample"]), "--min-count", str(arguments.min_count), "--alpha", str(arguments.alpha),
             "--architecture", arguments.architecture,
         ]  # fmt: skip
         if arguments.subwords:
             command.append("--subwords")
+        if arguments.backend == "tensorflow":
+            command.append("--quiet")  # the JAX runs log their training time, read for the table
         # Each run's own empty directory, or one the rounds share (--compiled).
         compiled = output.parent / ("compiled" if arguments.compiled == "kept" else f"compiled-{uuid.uuid4().hex[:8]}")
         return command + ["--compile-cache", str(compiled)] + shlex.split(arguments.unsup_args)
@@ -299,6 +306,41 @@ def tool_command(tool: str, corpus: Path, output: Path, arguments) -> list[str]:
     return command + (["--subwords"] if arguments.subwords else [])
 
 
+def tool_environment(tool: str, arguments) -> dict:
+    """The child's environment: with --backend jax, Keras on JAX, and JAX taking GPU memory as it needs it (so that it can be measured)."""
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if tool == "unsup-embed" and arguments.backend == "jax":
+        environment |= {"KERAS_BACKEND": "jax", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    return environment
+
+
+class GpuMemory:
+    """The most GPU memory in use while the block runs (nvidia-smi every 0.2 s); `peak_mib` None without a GPU."""
+
+    def __enter__(self):
+        import threading
+
+        self.peak_mib, self._stop = None, threading.Event()
+        if shutil.which("nvidia-smi"):
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                used = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5)
+                value = max(float(line) for line in used.stdout.split())
+            except (OSError, ValueError, subprocess.SubprocessError):
+                continue
+            self.peak_mib = value if self.peak_mib is None else max(self.peak_mib, value)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if shutil.which("nvidia-smi"):
+            self._thread.join()
+
+
 def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bool = True) -> dict:
     """Train one tool in a child process, time it, evaluate its vectors (unless told not to); ToolFailed if it does not get that far."""
     output = work / (f"{tool}.vec" if tool == "fasttext" else f"{tool}.bin")
@@ -308,8 +350,9 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
     stdout_path, stderr_path = work / f"{tool}.stdout", work / f"{tool}.stderr"
     with open(stdout_path, "w") as stdout, open(stderr_path, "w") as stderr:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=tool_environment(tool, arguments))
+        with GpuMemory() as gpu_memory:
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
@@ -324,6 +367,11 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
     except (OSError, ValueError, IndexError, KeyError) as error:
         raise ToolFailed(f"cannot count its in-vocabulary tokens: {error.__class__.__name__}: {error}") from None
     timing = {"wall": wall, "tokens": tokens, "words_per_second": tokens * arguments.epochs / wall, "peak_rss_mib": usage.ru_maxrss / 1024}  # KiB on Linux
+    training = re.search(r"training took ([0-9.]+) s", stderr)  # unsup-embed's log line (--backend jax runs it without --quiet)
+    if tool == "unsup-embed" and training:
+        timing |= {"training": float(training.group(1)), "training_words_per_second": tokens * arguments.epochs / float(training.group(1))}
+    if gpu_memory.peak_mib is not None:
+        timing["gpu_memory_mib"] = gpu_memory.peak_mib
     if not evaluate_output:
         return {**timing, **extra}
     vectors = load_output(output.with_suffix(".bin") if arguments.subwords else output)
@@ -529,6 +577,8 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
         ("in-vocabulary tokens", "tokens", "{:,}"),
         ("words/s (tokens x epochs / wall)", "words_per_second", "{:,.0f}"),
         ("peak RSS (MiB)", "peak_rss_mib", "{:,.0f}"),
+        *([("training alone (s)", "training", "{:.1f}"), ("words/s, training alone", "training_words_per_second", "{:,.0f}"),
+           ("peak GPU memory in use (MiB, nvidia-smi)", "gpu_memory_mib", "{:,.0f}")] if arguments.backend == "jax" else []),
         ("analogy accuracy (restrict 30k)", "analogy", "{:.3f}"),
         ("  semantic", "semantic", "{:.3f}"),
         ("  syntactic", "syntactic", "{:.3f}"),
@@ -551,9 +601,9 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
             elif key == "walls":
                 cells.append(", ".join(f"{wall:.1f}" for wall in results[tool]["walls"]))
             else:
-                cells.append(figure(results[tool][key], fmt))
+                cells.append(figure(results[tool].get(key), fmt))
         for other in compared:
-            ours, theirs = results["unsup-embed"][key], results[other][key]
+            ours, theirs = results["unsup-embed"].get(key), results[other].get(key)
             if rounds and key in ("wall", "words_per_second"):
                 ratio = results["unsup-embed"]["ratios"][other]  # the median of the rounds' ratios of wall time
                 cells.append(f"{ratio:.2f}x" if key == "wall" else f"{1 / ratio:.2f}x")
@@ -588,6 +638,10 @@ def header_lines(arguments) -> list[str]:
 
     tensorflow, keras = package_version("tensorflow", "tensorflow-cpu"), package_version("keras")
     tf_versions = f"TensorFlow {tensorflow}, Keras {keras}"  # from the package metadata: importing TensorFlow takes seconds
+    if arguments.backend == "jax":
+        import jax
+
+        tf_versions = f"Keras {keras} on JAX {jax.__version__}, {jax.devices()[0].device_kind} ({jax.default_backend()})"
     from unsup_embed import __version__
 
     corpus = arguments.corpus.name + (f", first {arguments.max_words:,} words" if arguments.max_words else "")
@@ -621,7 +675,8 @@ def settings_line(arguments, tools: list[str]) -> str:
             if arguments.compiled == "kept"
             else "compiling its step in every run (an empty --compile-cache each time)"
         )
-        per_tool.append(f"unsup-embed {threads}, {compiled}" + (f", extra flags `{flags}`" if flags else ""))
+        backend = ", Keras on JAX (KERAS_BACKEND=jax)" if arguments.backend == "jax" else ""
+        per_tool.append(f"unsup-embed {threads}, {compiled}{backend}" + (f", extra flags `{flags}`" if flags else ""))
     if "gensim" in tools:
         per_tool.append(f"gensim workers={arguments.threads}")
     if "fasttext" in tools:

@@ -30,6 +30,7 @@ OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
 FORMATS = ("binary", "text")
 STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
+PIPELINES = ("auto", "host", "device")
 
 # Flags whose name is not the field's name with dashes.
 FLAG_NAMES = {"lowercase": "--no-lowercase", "output_format": "--format"}
@@ -172,6 +173,10 @@ class RunOptions:
     # Hand the vectors back in memory too (TrainResult.keyed_vectors, gensim's KeyedVectors; with
     # subwords they answer unseen words), so that queries after the run need not read the files back.
     keep_vectors: bool = False
+    # Where the training blocks are cut: "host" (NumPy, beside the compiled step), "device" (on the
+    # accelerator, with the corpus there: Keras' JAX backend, training/device_trainer.py), "auto":
+    # the device where Keras runs on JAX and JAX has a GPU or TPU, else the host.
+    pipeline: str = "auto"
     # Distribution (see docs/scaling.md); the cluster comes from TF_CONFIG.
     strategy: str = "default"
     # About how long a dead peer may go unnoticed: every worker's health
@@ -183,6 +188,7 @@ class RunOptions:
         if self.output_format is not None:
             _choose("output_format", self.output_format, FORMATS)
         _choose("strategy", self.strategy, STRATEGIES)
+        _choose("pipeline", self.pipeline, PIPELINES)
         if not self.peer_timeout > 0 or not math.isfinite(self.peer_timeout):
             raise ConfigError(f"--peer-timeout must be a positive number of seconds, got {self.peer_timeout}")
         if self.threads < 0:

@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 
 from .. import __version__
-from ..config import ARCHITECTURES, CONTEXT_TABLES, FORMATS, OBJECTIVES, STRATEGIES, RunOptions, TrainConfig
+from ..config import ARCHITECTURES, CONTEXT_TABLES, FORMATS, OBJECTIVES, PIPELINES, STRATEGIES, RunOptions, TrainConfig
 from .common import HelpFormatter, print_neighbours, run_command
 
 PROG = "train-unsup"
@@ -61,10 +61,12 @@ _HELP = {
     "compile_cache": "directory where compiled training steps are kept, so that a run with the same shapes starts sooner; "
     "off: not kept (default: $UNSUP_EMBED_COMPILE_CACHE, else ~/.cache/unsup-embed/compiled)",
     "strategy": "how training is distributed; multi-worker and parameter-server read the cluster from TF_CONFIG (docs/scaling.md)",
+    "pipeline": "where training blocks are cut: host (NumPy, beside the compiled step), device (on the GPU with the corpus, "
+    "Keras' JAX backend: KERAS_BACKEND=jax); auto: device where Keras runs on JAX and JAX has a GPU",
     "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }
 _DEFAULTS = {"batch_size": None, "negative_group": None}  # chosen by the architecture (config.BATCH_SIZES, NEGATIVE_GROUPS)
-_CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES}
+_CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES, "pipeline": PIPELINES}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

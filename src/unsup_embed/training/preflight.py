@@ -6,6 +6,8 @@
   corpus is the user's, and a run writes several files beside its output);
 - the TensorBoard directory is not an existing file;
 - the work directory (the encoded corpus) can be created;
+- `--pipeline device` is asked for where it can run (Keras on JAX, one
+  process, no subwords);
 - the tables fit in memory: vocabulary x dim x 4 bytes x tables, against the
   memory the machine has available. The vocabulary's size is known only once
   it is counted, so this one is checked after the reading pass, before any
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -107,9 +110,33 @@ def check_subword_output(config: TrainConfig, options: RunOptions, output: Path)
         )
 
 
+def keras_backend() -> str:
+    """The backend Keras will load, read as Keras reads it (KERAS_BACKEND, else ~/.keras/keras.json), without importing it."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    settings = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return str(json.loads(settings.read_text()).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def check_pipeline(config: TrainConfig, options: RunOptions) -> None:
+    """`--pipeline device` cuts blocks with JAX on the accelerator, for one process training word vectors."""
+    if options.pipeline != "device":
+        return
+    if keras_backend() != "jax":
+        raise ConfigError(f"--pipeline device runs on Keras' JAX backend, and Keras is set to {keras_backend()!r}; run with KERAS_BACKEND=jax")
+    if options.strategy != "default":
+        raise ConfigError(f"--pipeline device trains in one process; drop --strategy {options.strategy} or use --pipeline host")
+    if config.subwords:
+        raise ConfigError("--pipeline device does not cut --subwords blocks yet; use --pipeline host")
+
+
 def check_all(config: TrainConfig, options: RunOptions) -> None:
     """The option checks that need no files."""
     config.validate()
     options.validate()
+    check_pipeline(config, options)
     check_tensorboard(options.tensorboard)
     check_work_dir(options.work_dir)

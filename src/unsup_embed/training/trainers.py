@@ -99,7 +99,11 @@ def train_tables(
     kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
     noise = noise_words(vocabulary, config, shape)
-    trainer = _trainer(options, config, role, lambda: build_model(vocabulary, config, shape), blocks_per_epoch)
+    make_model = lambda: build_model(vocabulary, config, shape)  # noqa: E731
+    if on_device(options, config):
+        trainer = device_trainer(encoded, keep, noise, shape, config, make_model)
+    else:
+        trainer = _trainer(options, config, role, make_model, blocks_per_epoch)
     packer = subword_packer(vocabulary, config, shape, kept_counts) if config.subwords else None
     subwords = packer.table if packer else None
     # The initialisation is a function of the seed, so this holds on resume too.
@@ -164,6 +168,36 @@ def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShap
         float((table.sizes() * vocabulary.counts).sum() / vocabulary.counts.sum()), time.perf_counter() - started, f"{packer.budget:,}",
     )  # fmt: skip
     return packer
+
+
+def on_device(options: RunOptions, config: TrainConfig) -> bool:
+    """Whether this run cuts its blocks on the accelerator (--pipeline; preflight.py refused what cannot)."""
+    if options.pipeline != "auto":
+        return options.pipeline == "device"
+    import keras
+
+    if keras.backend.backend() != "jax" or options.strategy != "default" or config.subwords:
+        return False
+    import jax
+
+    return jax.default_backend() != "cpu"
+
+
+def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, config: TrainConfig, make_model):
+    """The trainer of --pipeline device (device_trainer.py): the corpus copied to the accelerator once."""
+    import jax
+
+    from ..word2vec.device_blocks import DeviceCorpus
+    from .device_trainer import DeviceTrainer
+
+    started = time.perf_counter()
+    corpus = DeviceCorpus(
+        encoded, keep, None if noise is None else noise.table, shape, config.epochs, config.alpha, config.min_alpha, config.seed,
+        noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
+    )  # fmt: skip
+    device = jax.devices()[0]
+    logger.info("blocks are cut on %s (%s): %s tokens copied there in %.1f s", device.platform.upper(), device.device_kind, f"{corpus.tokens:,}", time.perf_counter() - started)
+    return DeviceTrainer(make_model(), corpus)
 
 
 def _trainer(options: RunOptions, config: TrainConfig, role: ClusterRole, make_model, blocks_per_epoch: float):

@@ -1,0 +1,75 @@
+"""The trainer of `--pipeline device`: blocks cut and trained on the accelerator, tables that never leave it.
+
+`DeviceTrainer` has the interface of the loop's `LocalTrainer` (loop.py), so
+the one epoch loop drives it: checkpoints, resume, stop requests,
+divergence and progress work as on every other path. What differs is what
+travels. The loop's "blocks" are tickets (the epoch's kept tokens, already
+on the device, and the block's number); one compiled call cuts the block
+from them (word2vec/device_blocks.py) and runs its SGD steps
+(word2vec/step.py, the same step as every other path) on the tables, which
+stay device arrays from the first block to the export. The call is
+dispatched without waiting: `submit` hands back the logs of the block
+before, so the host queues the next block while the device trains this one,
+and reads only three scalars per block.
+
+JAX backend only (Keras' `KERAS_BACKEND=jax`); `--pipeline auto` takes it
+where JAX has a GPU.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ..word2vec.device_blocks import DeviceCorpus
+from ..word2vec.step import train_block
+
+
+class DeviceTrainer:
+    def __init__(self, model, corpus: DeviceCorpus):
+        self.model = model
+        self.corpus = corpus
+        # Copies: the compiled call takes its tables' buffers over, and the model's variables keep theirs.
+        self._tables = {name: jax.numpy.array(variable.value, copy=True) for name, variable in model.tables().items()}
+        self._train = jax.jit(self._train_block, donate_argnums=0)
+        self._pending: dict | None = None
+
+    def _train_block(self, tables, ids, sentence, kept, stripe, epoch, number):
+        block = self.corpus.cut_block(ids, sentence, kept, stripe, epoch, number)
+        tables, loss_sum, pair_sum = train_block(self.model, tables, block)
+        logs = {"loss": loss_sum / jax.numpy.maximum(pair_sum, 1.0), "words": block["words"].sum(), "learning_rate": block["learning_rate"][0]}
+        return tables, logs
+
+    def epoch_blocks(self, stream=None):
+        """`(epoch, skip) -> tickets`: the epoch is subsampled on the device when its first ticket is asked for."""
+
+        def tickets(epoch: int, skip: int):
+            tokens = self.corpus.epoch_tokens(epoch)
+            for number in range(skip, self.corpus.blocks_in(tokens)):
+                yield {"tokens": tokens, "epoch": epoch, "number": number}
+
+        return tickets
+
+    def submit(self, ticket: dict) -> list[dict]:
+        tokens = ticket["tokens"]
+        self._tables, logs = self._train(
+            self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"])
+        )  # fmt: skip
+        finished, self._pending = self._pending, logs
+        return [] if finished is None else [finished]
+
+    def finish_epoch(self) -> list[dict]:
+        finished, self._pending = self._pending, None
+        return [] if finished is None else [finished]
+
+    def tables(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(table) for name, table in self._tables.items()}
+
+    def table_shapes(self) -> dict[str, tuple[int, int]]:
+        return {name: tuple(table.shape) for name, table in self._tables.items()}
+
+    def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self._tables[name][jax.numpy.asarray(ids)])
+
+    def load(self, tables: dict[str, np.ndarray]) -> None:
+        self._tables = {name: jax.numpy.asarray(tables[name]) for name in self._tables}

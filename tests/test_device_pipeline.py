@@ -1,0 +1,154 @@
+"""--pipeline device: blocks cut by JAX from the corpus on the device, checked on the CPU against the corpus itself."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+
+from unsup_embed.text.corpus import TextCorpus  # noqa: E402
+from unsup_embed.text.ingest import ingest  # noqa: E402
+from unsup_embed.word2vec.blocks import BlockShape, block_schema  # noqa: E402
+
+SHAPE = BlockShape.for_batch(32, steps=3, window=3)
+
+
+@pytest.fixture(scope="module")
+def read(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("device-blocks")
+    rng = np.random.default_rng(0)
+    lines = [" ".join(f"w{rng.integers(0, 40)}" for _ in range(rng.integers(1, 25))) for _ in range(400)]
+    (directory / "corpus.txt").write_text("\n".join(lines) + "\n")
+    return ingest(TextCorpus(directory / "corpus.txt"), directory / "work", 1, None, 10_000, progress=False)
+
+
+def device_corpus(read, sample=0.0, epochs=2, seed=3, noise=True):
+    from unsup_embed.word2vec.device_blocks import DeviceCorpus
+
+    keep = read.vocabulary.keep_probabilities(sample) if sample else None
+    table = read.vocabulary.noise_table() if noise else None
+    return DeviceCorpus(read.encoded, keep, table, SHAPE, epochs, 0.025, 0.0001, seed, noise_group=8, noise_draws=5)
+
+
+def epoch_blocks(corpus, epoch):
+    tokens = corpus.epoch_tokens(epoch)
+    blocks = [corpus.cut_block(tokens.ids, tokens.sentence, tokens.kept, tokens.stripe, epoch, number) for number in range(corpus.blocks_in(tokens))]
+    return tokens, [{name: np.asarray(value) for name, value in block.items()} for block in blocks]
+
+
+def corpus_arrays(read):
+    ids = np.fromfile(read.encoded.ids_path, dtype=np.int32)
+    ends = np.fromfile(read.encoded.ends_path, dtype=np.int64)
+    return ids, np.repeat(np.arange(ends.shape[0]), np.diff(ends, prepend=0))
+
+
+def test_every_token_is_a_centre_once_with_its_own_neighbours(read):
+    corpus = device_corpus(read)
+    ids, sentence = corpus_arrays(read)
+    tokens, blocks = epoch_blocks(corpus, 0)
+    assert tokens.kept == ids.shape[0]  # no subsampling: every token kept
+    window, length = SHAPE.window, SHAPE.length
+    seen = np.zeros(ids.shape[0], int)
+    for block in blocks:
+        for step in range(SHAPE.steps):
+            for row in range(SHAPE.rows):
+                for column in np.flatnonzero(block["centres"][step, row]):
+                    # Row r of step t holds stripe r's centres t * length.. onwards: its corpus position.
+                    in_epoch = block["seed"][step, 1]  # the step's place in the epoch
+                    position = row * tokens.stripe + in_epoch * length + column
+                    seen[position] += 1
+                    span = block["ids"][step, row]
+                    assert span[window + column] == ids[position]
+                    for offset in range(-window, window + 1):
+                        near = position + offset
+                        inside = 0 <= near < ids.shape[0]
+                        assert span[window + column + offset] == (ids[near] if inside else 0)
+                        same = inside and sentence[near] == sentence[position]
+                        assert (block["sentence"][step, row, window + column + offset] == block["sentence"][step, row, window + column]) == same
+    assert (seen == 1).all()
+
+
+def test_learning_rate_words_and_noise_follow_the_schema(read):
+    corpus = device_corpus(read, epochs=2)
+    rates, words = [], 0.0
+    schema = block_schema(SHAPE, noise=corpus_noise_words())
+    for epoch in range(2):
+        _, blocks = epoch_blocks(corpus, epoch)
+        for block in blocks:
+            for name, (shape, dtype) in schema.items():
+                assert block[name].shape == shape, name
+                assert block[name].dtype == np.dtype(dtype), name
+            rates += list(block["learning_rate"])
+            words += float(block["words"].sum())
+            assert ((block["noise"] >= 0) & (block["noise"] < len(read.vocabulary))).all()
+    assert rates[0] == pytest.approx(0.025)
+    assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
+    assert words == pytest.approx(2 * len(read.encoded), rel=1e-5)  # the steps stand for every corpus token, each epoch
+
+
+def corpus_noise_words():
+    from unsup_embed.word2vec.noise_words import NoiseWords
+
+    return NoiseWords(np.zeros(1, np.int32), group=8, draws=5)
+
+
+def test_subsampling_keeps_order_draws_afresh_each_epoch_and_again_on_resume(read):
+    ids, _ = corpus_arrays(read)
+    corpus = device_corpus(read, sample=1e-2)
+    first, again, second = corpus.epoch_tokens(0), corpus.epoch_tokens(0), corpus.epoch_tokens(1)
+    kept = np.asarray(first.ids)[: first.kept]
+    assert 0 < first.kept < ids.shape[0]
+    # The kept tokens are a subsequence of the corpus, in its order.
+    cursor = 0
+    for word in kept:
+        while ids[cursor] != word:
+            cursor += 1
+        cursor += 1
+    assert np.array_equal(np.asarray(again.ids), np.asarray(first.ids))  # a function of the seed and the epoch
+    assert not np.array_equal(np.asarray(second.ids), np.asarray(first.ids))
+    assert (np.asarray(first.sentence)[first.kept :] == -1).all()
+
+
+def run_train(arguments, backend="jax"):
+    return subprocess.run(
+        [sys.executable, "-m", "unsup_embed", "train", *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        timeout=600,
+    )
+
+
+def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_questions, toy_groups):
+    output = tmp_path / "device.bin"
+    result = run_train([str(toy_corpus), "-o", str(output), "--epochs", "4", "--pipeline", "device"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "blocks are cut on CPU" in result.stderr
+    assert "spread out and learned" in result.stdout
+    vectors = KeyedVectors.load_word2vec_format(str(output), binary=True)
+    score, _ = vectors.evaluate_word_analogies(str(toy_questions))
+    assert score >= 0.8
+    capitals = toy_groups["capitals"]
+    assert sum(other in capitals for other, _ in vectors.most_similar(capitals[0], topn=5)) >= 4
+
+
+@pytest.mark.parametrize(
+    "extra, backend, expected",
+    [
+        ([], "tensorflow", "--pipeline device runs on Keras' JAX backend"),
+        (["--subwords"], "jax", "--pipeline device does not cut --subwords blocks"),
+        (["--strategy", "mirrored"], "jax", "--pipeline device trains in one process"),
+    ],
+)
+def test_device_pipeline_refuses_what_it_cannot_run_before_any_work(tmp_path, toy_corpus, extra, backend, expected):
+    output = tmp_path / "refused.bin"
+    result = run_train([str(toy_corpus), "-o", str(output), "--pipeline", "device", *extra], backend=backend)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
