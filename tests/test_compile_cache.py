@@ -109,15 +109,36 @@ def test_off_leaves_tensorflow_alone(fresh, directory):
         assert "TF_XLA_FLAGS" not in os.environ
 
 
-def test_a_directory_the_user_gave_tensorflow_and_the_jax_backend_are_left_alone(fresh, tmp_path):
+def test_a_directory_the_user_gave_tensorflow_is_left_alone(fresh, tmp_path):
     fresh.setenv("TF_XLA_FLAGS", f"{FLAG}=/their/own")
     with compile_cache.compiled_steps_kept(str(tmp_path)) as cache:
         assert cache is None and os.environ["TF_XLA_FLAGS"] == f"{FLAG}=/their/own"
-    fresh.delenv("TF_XLA_FLAGS")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_on_the_jax_backend_jax_keeps_its_own_programs_there_unless_told_elsewhere(fresh, tmp_path):
+    jax = pytest.importorskip("jax")
+    settings = {}
+    fresh.setattr(jax.config, "update", lambda name, value: settings.__setitem__(name, value))  # the process's JAX stays as it is
     fresh.setenv("KERAS_BACKEND", "jax")
     with compile_cache.compiled_steps_kept(str(tmp_path)) as cache:
-        assert cache is None
-    assert list(tmp_path.iterdir()) == []
+        assert cache is None and "TF_XLA_FLAGS" not in os.environ
+    assert settings["jax_compilation_cache_dir"] == str(tmp_path / f"jax-{jax.__version__}")
+    assert (tmp_path / f"jax-{jax.__version__}").is_dir()
+    # Before JAX is imported, the settings go where its import reads them, and it stays unimported.
+    settings.clear()
+    fresh.delitem(sys.modules, "jax")
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+        fresh.delenv(name, raising=False)  # set by the run, taken back after the test
+    with compile_cache.compiled_steps_kept(str(tmp_path)):
+        pass
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / f"jax-{jax.__version__}") and "jax" not in sys.modules
+    assert settings == {}
+    settings.clear()
+    fresh.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "theirs"))
+    with compile_cache.compiled_steps_kept(str(tmp_path / "ours")):
+        pass
+    assert settings == {} and not (tmp_path / "ours").exists()
 
 
 def test_a_directory_that_cannot_be_used_leaves_it_off_with_one_line(fresh, tmp_path, caplog):

@@ -18,11 +18,16 @@ where JAX has a GPU.
 
 from __future__ import annotations
 
+import logging
+import time
+
 import jax
 import numpy as np
 
 from ..word2vec.device_blocks import DeviceCorpus
 from ..word2vec.step import train_block
+
+logger = logging.getLogger(__name__)
 
 
 class DeviceTrainer:
@@ -33,9 +38,10 @@ class DeviceTrainer:
         self._tables = {name: jax.numpy.array(variable.value, copy=True) for name, variable in model.tables().items()}
         self._train = jax.jit(self._train_block, donate_argnums=0)
         self._pending: dict | None = None
+        self._first = True
 
-    def _train_block(self, tables, ids, sentence, kept, stripe, epoch, number):
-        block = self.corpus.cut_block(ids, sentence, kept, stripe, epoch, number)
+    def _train_block(self, tables, ids, sentence, kept, stripe, epoch, number, noise_table):
+        block = self.corpus.cut_block(ids, sentence, kept, stripe, epoch, number, noise_table)
         tables, loss_sum, pair_sum = train_block(self.model, tables, block)
         logs = {"loss": loss_sum / jax.numpy.maximum(pair_sum, 1.0), "words": block["words"].sum(), "learning_rate": block["learning_rate"][0]}
         return tables, logs
@@ -51,9 +57,20 @@ class DeviceTrainer:
         return tickets
 
     def submit(self, ticket: dict) -> list[dict]:
+        if self._first:
+            self._first = False
+            started = time.perf_counter()
+            finished = self._submit(ticket)
+            jax.block_until_ready(self._tables)
+            logger.info("the first block took %.1f s: compiling the step (or loading it from --compile-cache), then training", time.perf_counter() - started)
+            return finished
+        return self._submit(ticket)
+
+    def _submit(self, ticket: dict) -> list[dict]:
         tokens = ticket["tokens"]
         self._tables, logs = self._train(
-            self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"])
+            self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"]),
+            self.corpus.noise_table,
         )  # fmt: skip
         finished, self._pending = self._pending, logs
         return [] if finished is None else [finished]

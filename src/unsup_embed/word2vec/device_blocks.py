@@ -90,8 +90,14 @@ class DeviceCorpus:
     def blocks_in(self, tokens: EpochTokens) -> int:
         return -(-tokens.steps // self.shape.steps)
 
-    def cut_block(self, ids, sentence, kept, stripe, epoch, number) -> dict:
-        """Block `number` of an epoch, as the one block schema's fields (traced: every argument may be a device scalar)."""
+    def cut_block(self, ids, sentence, kept, stripe, epoch, number, noise_table=None) -> dict:
+        """Block `number` of an epoch, as the one block schema's fields.
+
+        Traced inside the compiled call: every argument may be a device
+        value. The noise table (`self.noise_table`) comes in as an argument
+        there, so that it is not compiled into the program as a constant.
+        """
+        noise_table = self.noise_table if noise_table is None else noise_table
         shape = self.shape
         step = number * shape.steps + jnp.arange(shape.steps, dtype=jnp.int32)  # the steps' places in the epoch
         row = jnp.arange(shape.rows, dtype=jnp.int32)
@@ -117,11 +123,11 @@ class DeviceCorpus:
             "words": ((after - before) * self.tokens).astype(jnp.float32),
             "seed": seed.astype(jnp.int32),
         }
-        if self.noise_table is None:  # an objective without noise words
+        if noise_table is None:  # an objective without noise words
             return block
         noise_shape = (shape.steps, shape.rows, shape.length // self.noise_group, self.noise_draws)
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(self.seed), epoch), number + (1 << 20))
-        block["noise"] = self.noise_table[jax.random.randint(key, noise_shape, 0, self.noise_table.shape[0])]
+        block["noise"] = noise_table[jax.random.randint(key, noise_shape, 0, noise_table.shape[0])]
         return block
 
 
