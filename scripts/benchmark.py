@@ -214,6 +214,11 @@ def combine_rounds(rounds: list[dict], epochs: int) -> dict:
             "words_per_second": rounds[0][tool]["tokens"] * epochs / wall,
             "peak_rss_mib": max(each[tool]["peak_rss_mib"] for each in rounds),
         }
+        if all("training" in each[tool] for each in rounds):  # --backend jax: the median of the rounds' training times too
+            training = statistics.median(each[tool]["training"] for each in rounds)
+            combined[tool] |= {"training": training, "training_words_per_second": rounds[0][tool]["tokens"] * epochs / training}
+        if all("gpu_memory_mib" in each[tool] for each in rounds):
+            combined[tool]["gpu_memory_mib"] = max(each[tool]["gpu_memory_mib"] for each in rounds)
     for tool, result in combined.items():
         if "failed" in result:
             continue
@@ -577,7 +582,7 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
         ("in-vocabulary tokens", "tokens", "{:,}"),
         ("words/s (tokens x epochs / wall)", "words_per_second", "{:,.0f}"),
         ("peak RSS (MiB)", "peak_rss_mib", "{:,.0f}"),
-        *([("training alone (s)", "training", "{:.1f}"), ("words/s, training alone", "training_words_per_second", "{:,.0f}"),
+        *([("training alone (s)" + (", median" if rounds else ""), "training", "{:.1f}"), ("words/s, training alone", "training_words_per_second", "{:,.0f}"),
            ("peak GPU memory in use (MiB, nvidia-smi)", "gpu_memory_mib", "{:,.0f}")] if arguments.backend == "jax" else []),
         ("analogy accuracy (restrict 30k)", "analogy", "{:.3f}"),
         ("  semantic", "semantic", "{:.3f}"),

@@ -65,7 +65,7 @@ def test_a_tool_that_failed_in_any_round_is_failed(benchmark):
 def test_the_table_shows_every_round_and_the_median_ratio(benchmark):
     arguments = argparse.Namespace(
         corpus=Path("corpus.txt"), max_words=None, repeat=1, epochs=2, architecture="cbow", alpha=0.025, min_count=5,
-        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3, compiled="fresh",
+        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3, compiled="fresh", backend="tensorflow",
     )  # fmt: skip
     table = benchmark.format_table(benchmark.combine_rounds(_rounds(), epochs=2), arguments, [])
     assert "| wall time, corpus in to vectors out (s), median | 20.0 | 20.0 | 0.90x |" in table
@@ -78,6 +78,7 @@ def test_the_table_shows_every_round_and_the_median_ratio(benchmark):
 def test_unsup_embed_compiles_in_every_run_unless_the_rounds_keep_its_step(benchmark, compiled, tmp_path):
     arguments = argparse.Namespace(
         epochs=1, architecture="cbow", alpha=0.025, min_count=5, subwords=False, unsup_args="--threads 2", compiled=compiled,
+        backend="tensorflow",
     )  # fmt: skip
 
     def cache_of(command: list[str]) -> str:
@@ -87,3 +88,22 @@ def test_unsup_embed_compiles_in_every_run_unless_the_rounds_keep_its_step(bench
     assert first[-2:] == ["--threads", "2"]  # the user's flags come last, so they win
     assert Path(cache_of(first)).parent == tmp_path
     assert (cache_of(first) == cache_of(second)) == (compiled == "kept")
+
+
+def test_jax_rounds_give_the_median_training_time_and_the_most_gpu_memory(benchmark):
+    rounds = [
+        {"unsup-embed": {**_timed(30.0, **_quality(0.5)), "training": 9.0, "gpu_memory_mib": 1500.0}},
+        {"unsup-embed": {**_timed(20.0), "training": 4.0, "gpu_memory_mib": 1650.0}},
+        {"unsup-embed": {**_timed(18.0), "training": 3.0, "gpu_memory_mib": 1600.0}},
+    ]
+    combined = benchmark.combine_rounds(rounds, epochs=5)["unsup-embed"]
+    assert combined["training"] == 4.0 and combined["training_words_per_second"] == pytest.approx(1_000 * 5 / 4.0)
+    assert combined["gpu_memory_mib"] == 1650.0
+    arguments = argparse.Namespace(
+        corpus=Path("corpus.txt"), max_words=None, repeat=1, epochs=5, architecture="skipgram", alpha=0.025, min_count=5,
+        threads=2, unsup_args="", subwords=False, pairs=[], rounds=3, compiled="kept", backend="jax",
+    )  # fmt: skip
+    table = benchmark.format_table({"unsup-embed": combined}, arguments, [])
+    assert "| training alone (s), median | 4.0 |" in table
+    assert "| peak GPU memory in use (MiB, nvidia-smi) | 1,650 |" in table
+    assert benchmark.tool_environment("unsup-embed", arguments)["KERAS_BACKEND"] == "jax"

@@ -128,13 +128,19 @@ def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_que
     output = tmp_path / "device.bin"
     result = run_train([str(toy_corpus), "-o", str(output), "--epochs", "4", "--pipeline", "device"])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "blocks are cut on CPU" in result.stderr
+    assert "blocks are cut on CPU, 8,192 centres per step" in result.stderr  # the device's default batch
     assert "spread out and learned" in result.stdout
     vectors = KeyedVectors.load_word2vec_format(str(output), binary=True)
     score, _ = vectors.evaluate_word_analogies(str(toy_questions))
     assert score >= 0.8
     capitals = toy_groups["capitals"]
     assert sum(other in capitals for other, _ in vectors.most_similar(capitals[0], topn=5)) >= 4
+
+
+def test_a_batch_size_given_is_kept_on_the_device(tmp_path, toy_corpus):
+    result = run_train([str(toy_corpus), "-o", str(tmp_path / "given.bin"), "--epochs", "1", "--pipeline", "device", "--batch-size", "1024"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "blocks are cut on CPU, 1,024 centres per step" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,9 @@ from .errors import ConfigError
 
 ARCHITECTURES = ("skipgram", "cbow")
 BATCH_SIZES = {"skipgram": 1024, "cbow": 2048}  # the default --batch-size of each architecture
+# ... where the blocks are cut on a GPU (--pipeline device): a step there costs about the same at 8,192 centres
+# as at 1,024, and text8like, 5 epochs, on an H200 kept gensim's quality (docs/benchmarks.md, "On one GPU").
+DEVICE_BATCH_SIZES = {"skipgram": 8192, "cbow": 16384}
 NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
@@ -99,6 +102,8 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
+        # Not a field (no flag, not in the run's fingerprint): whether --batch-size was left to its default.
+        self.batch_size_by_default = self.batch_size is None
         if self.batch_size is None:
             self.batch_size = BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"])
         if self.negative_group is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
 import threading
 
 
@@ -23,7 +24,8 @@ def import_training_in_background(subwords: bool = False) -> threading.Thread:
     model is written through gensim; a word2vec run never imports it (on two
     cores, its import competed with the first block's compilation). A failed
     import is left to the main thread's own import of the same module, which
-    raises it where it is reported.
+    raises it where it is reported. On Keras' JAX backend, JAX's devices
+    are started there too.
     """
     modules = [f"{__package__}.trainers"] + (["gensim.models"] if subwords else [])
 
@@ -31,6 +33,9 @@ def import_training_in_background(subwords: bool = False) -> threading.Thread:
         for module in modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
+        if os.environ.get("KERAS_BACKEND") == "jax":
+            with contextlib.suppress(Exception):
+                importlib.import_module("jax").devices()  # JAX starts its GPU runtime here: 1-2 s on an H200
 
     thread = threading.Thread(target=load, name="import-training")
     thread.start()

@@ -12,6 +12,7 @@ through handover.py, so that the export never holds them twice.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import RunOptions, TrainConfig
+from ..config import DEVICE_BATCH_SIZES, RunOptions, TrainConfig
 from ..distributed.cluster import ClusterRole
 from ..text.encode import EncodedCorpus
 from ..text.vocab import Vocabulary
@@ -92,6 +93,9 @@ def train_tables(
         from ..distributed.strategies import cluster_strategy
 
         cluster_strategy(options)  # before any other TensorFlow op: the cluster runtime must start first
+    device = on_device(options, config)
+    if device and config.batch_size_by_default:
+        config = dataclasses.replace(config, batch_size=DEVICE_BATCH_SIZES.get(config.architecture, config.batch_size))
     _configure_threads(options.threads)
     if keras.backend.backend() == "tensorflow":
         keras.utils.set_random_seed(config.seed)
@@ -103,7 +107,7 @@ def train_tables(
     blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
     noise = noise_words(vocabulary, config, shape)
     make_model = lambda: build_model(vocabulary, config, shape)  # noqa: E731
-    if on_device(options, config):
+    if device:
         trainer = device_trainer(encoded, keep, noise, shape, config, make_model)
     else:
         trainer = _trainer(options, config, role, make_model, blocks_per_epoch)
@@ -199,7 +203,11 @@ def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, confi
         noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
     )  # fmt: skip
     device = jax.devices()[0]
-    logger.info("blocks are cut on %s (%s): %s tokens copied there in %.1f s", device.platform.upper(), device.device_kind, f"{corpus.tokens:,}", time.perf_counter() - started)
+    where = device.platform.upper() + ("" if device.device_kind.lower() == device.platform else f" ({device.device_kind})")
+    logger.info(
+        "blocks are cut on %s, %s centres per step: %s tokens copied there in %.1f s",
+        where, f"{shape.centres_per_step:,}", f"{corpus.tokens:,}", time.perf_counter() - started,
+    )  # fmt: skip
     return DeviceTrainer(make_model(), corpus)
 
 
