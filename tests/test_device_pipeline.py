@@ -1,9 +1,12 @@
 """--pipeline device: blocks cut by JAX from the corpus on the device, checked on the CPU against the corpus itself."""
 
 import importlib.util
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -158,3 +161,39 @@ def test_device_pipeline_refuses_what_it_cannot_run_before_any_work(tmp_path, to
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
+
+
+def test_an_interrupted_device_run_resumes_to_the_vectors_of_an_uninterrupted_one(tmp_path, toy_corpus):
+    corpus = tmp_path / "small.txt"
+    corpus.write_text("".join(toy_corpus.read_text().splitlines(keepends=True)[:6000]))
+    # Blocks of one step of 128 centres, a checkpoint every 6 steps: long enough to be interrupted half way.
+    options = ["--epochs", "4", "--dim", "16", "--batch-size", "128", "--steps-per-call", "1", "--checkpoint-every", "6", "--pipeline", "device", "--quiet"]
+
+    def start(output, *extra):
+        command = [sys.executable, "-m", "unsup_embed", "train", str(corpus), "-o", str(output), *options, *extra]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "KERAS_BACKEND": "jax"})
+
+    whole = tmp_path / "whole.bin"
+    process = start(whole)
+    assert process.wait(timeout=300) == 0, process.stderr.read()[-2000:]
+    output = tmp_path / "v.bin"
+    process = start(output)
+    state = tmp_path / "v.bin.ckpt" / "state.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        try:
+            if json.loads(state.read_text())["position"]["epoch"] >= 2:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "--resume" in err
+    process = start(output, "--resume")
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-2000:]
+    resumed, uninterrupted = (KeyedVectors.load_word2vec_format(str(path), binary=True) for path in (output, whole))
+    assert resumed.index_to_key == uninterrupted.index_to_key
+    np.testing.assert_allclose(resumed.vectors, uninterrupted.vectors, rtol=1e-5, atol=1e-6)

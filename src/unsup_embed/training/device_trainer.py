@@ -7,10 +7,11 @@ travels. The loop's "blocks" are tickets (the epoch's kept tokens, already
 on the device, and the block's number); one compiled call cuts the block
 from them (word2vec/device_blocks.py) and runs its SGD steps
 (word2vec/step.py, the same step as every other path) on the tables, which
-stay device arrays from the first block to the export. The call is
-dispatched without waiting: `submit` hands back the logs of the block
-before, so the host queues the next block while the device trains this one,
-and reads only three scalars per block.
+stay device arrays from the first block to the export. The host reads
+three scalars per block, the logs of the block just submitted: the loop's
+position and the tables a checkpoint saves then agree (handing back the
+block before's logs, to queue the next block first, would save tables one
+block ahead of the position a resumed run starts from).
 
 JAX backend only (Keras' `KERAS_BACKEND=jax`); `--pipeline auto` takes it
 where JAX has a GPU.
@@ -37,7 +38,6 @@ class DeviceTrainer:
         # Copies: the compiled call takes its tables' buffers over, and the model's variables keep theirs.
         self._tables = {name: jax.numpy.array(variable.value, copy=True) for name, variable in model.tables().items()}
         self._train = jax.jit(self._train_block, donate_argnums=0)
-        self._pending: dict | None = None
         self._first = True
 
     def _train_block(self, tables, ids, sentence, kept, stripe, epoch, number, noise_table):
@@ -72,12 +72,10 @@ class DeviceTrainer:
             self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"]),
             self.corpus.noise_table,
         )  # fmt: skip
-        finished, self._pending = self._pending, logs
-        return [] if finished is None else [finished]
+        return [logs]
 
     def finish_epoch(self) -> list[dict]:
-        finished, self._pending = self._pending, None
-        return [] if finished is None else [finished]
+        return []
 
     def tables(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(table) for name, table in self._tables.items()}
