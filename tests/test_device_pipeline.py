@@ -191,9 +191,50 @@ def test_an_interrupted_device_run_resumes_to_the_vectors_of_an_uninterrupted_on
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "--resume" in err
+    elsewhere = start(output, "--resume", "--pipeline", "host")  # the host cuts other blocks: refused, the checkpoint kept
+    _, err = elsewhere.communicate(timeout=120)
+    assert elsewhere.returncode == 2 and "resume with --pipeline device" in err and state.exists()
     process = start(output, "--resume")
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-2000:]
     resumed, uninterrupted = (KeyedVectors.load_word2vec_format(str(path), binary=True) for path in (output, whole))
     assert resumed.index_to_key == uninterrupted.index_to_key
     np.testing.assert_allclose(resumed.vectors, uninterrupted.vectors, rtol=1e-5, atol=1e-6)
+
+
+class _Gpu:
+    def __init__(self, limit, in_use):
+        self.stats = {"bytes_limit": limit, "bytes_in_use": in_use}
+
+    def memory_stats(self):
+        return self.stats
+
+
+def test_a_corpus_too_big_for_the_gpu_is_refused_before_it_is_copied(monkeypatch):
+    import jax
+
+    from unsup_embed.errors import RunFailure
+    from unsup_embed.training import device_trainer
+
+    monkeypatch.setattr(jax, "devices", lambda: [_Gpu(limit=8 << 30, in_use=1 << 30)])
+    device_trainer.check_device_memory(tokens=100_000_000, table_bytes=1 << 30)  # 3.0 + 2.0 GiB of 7 free: fits
+    with pytest.raises(RunFailure, match=r"needs about 31\.8 GiB on the GPU \(1,000,000,000 corpus tokens.*can use 7\.0 GiB.*--pipeline host"):
+        device_trainer.check_device_memory(tokens=1_000_000_000, table_bytes=1 << 30)
+    monkeypatch.setattr(jax, "devices", lambda: [type("Cpu", (), {"memory_stats": lambda self: None})()])
+    device_trainer.check_device_memory(tokens=10**12, table_bytes=1 << 40)  # no figure to hold it against: left to JAX
+
+
+def test_running_out_of_gpu_memory_is_one_line_and_other_errors_pass(monkeypatch):
+    import jax
+
+    from unsup_embed.errors import RunFailure
+    from unsup_embed.training.device_trainer import out_of_device_memory_as_failure
+
+    with pytest.raises(RunFailure) as failure:
+        with out_of_device_memory_as_failure("training"):
+            raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1234 bytes.\nmore detail")
+    assert str(failure.value).startswith("the GPU ran out of memory training (RESOURCE_EXHAUSTED: Out of memory")
+    assert "\n" not in str(failure.value) and "--batch-size" in str(failure.value)
+    with pytest.raises(jax.errors.JaxRuntimeError):
+        with out_of_device_memory_as_failure("training"):
+            raise jax.errors.JaxRuntimeError("INTERNAL: something else")

@@ -172,7 +172,8 @@ class Checkpointer:
                 f"cannot resume: {describe_difference(state['fingerprint'], run_fingerprint)}; "
                 "resume with the same corpus and options, or pass --force to start over"
             )
-        if state["distribution"] != distribution:
+        # Where the blocks were cut (--pipeline) is known, and checked, once training starts (trainers.py).
+        if {key: value for key, value in state["distribution"].items() if key != "pipeline"} != distribution:
             raise CheckpointError(
                 f"cannot resume: the checkpoint was made by a run with {_distribution(state['distribution'])}, "
                 f"and this one has {_distribution(distribution)}; resume with the same --strategy and cluster, or pass --force to start over"

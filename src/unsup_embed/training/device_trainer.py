@@ -19,16 +19,51 @@ where JAX has a GPU.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 import jax
 import numpy as np
 
+from ..errors import RunFailure
 from ..word2vec.device_blocks import DeviceCorpus
 from ..word2vec.step import train_block
 
 logger = logging.getLogger(__name__)
+
+
+# What a device run holds there per corpus token: ids and sentence numbers, an epoch's kept copy of both, and the
+# subsampling's draws and positions while it runs.
+DEVICE_BYTES_PER_TOKEN = 32
+
+
+def check_device_memory(tokens: int, table_bytes: int) -> None:
+    """Refuse, before the corpus is copied, a run that cannot fit the GPU's free memory (where JAX reports it)."""
+    stats = jax.devices()[0].memory_stats()
+    if not stats or "bytes_limit" not in stats:
+        return
+    free = stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+    needed = tokens * DEVICE_BYTES_PER_TOKEN + 2 * table_bytes  # the tables once more while they are handed over
+    if needed > free:
+        raise RunFailure(
+            f"--pipeline device needs about {needed / 2**30:.1f} GiB on the GPU ({tokens:,} corpus tokens and the tables), "
+            f"and JAX can use {free / 2**30:.1f} GiB there; train with --pipeline host, or on part of the corpus"
+        )
+
+
+@contextlib.contextmanager
+def out_of_device_memory_as_failure(doing: str):
+    """JAX's out-of-memory error as one line, not a traceback."""
+    try:
+        yield
+    except jax.errors.JaxRuntimeError as error:
+        if "RESOURCE_EXHAUSTED" not in str(error):
+            raise
+        raise RunFailure(
+            f"the GPU ran out of memory {doing} ({str(error).splitlines()[0][:160]}); "
+            "lower --batch-size, or train with --pipeline host (with --force: a checkpoint continues only with its own settings)"
+        ) from None
 
 
 class DeviceTrainer:
@@ -68,10 +103,11 @@ class DeviceTrainer:
 
     def _submit(self, ticket: dict) -> list[dict]:
         tokens = ticket["tokens"]
-        self._tables, logs = self._train(
-            self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"]),
-            self.corpus.noise_table,
-        )  # fmt: skip
+        with out_of_device_memory_as_failure("training"):
+            self._tables, logs = self._train(
+                self._tables, tokens.ids, tokens.sentence, np.int32(tokens.kept), np.int32(tokens.stripe), np.int32(ticket["epoch"]), np.int32(ticket["number"]),
+                self.corpus.noise_table,
+            )  # fmt: skip
         return [logs]
 
     def finish_epoch(self) -> list[dict]:

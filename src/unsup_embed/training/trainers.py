@@ -23,6 +23,7 @@ import numpy as np
 
 from ..config import DEVICE_BATCH_SIZES, RunOptions, TrainConfig
 from ..distributed.cluster import ClusterRole
+from ..errors import CheckpointError
 from ..text.encode import EncodedCorpus
 from ..text.vocab import Vocabulary
 from ..word2vec.blocks import BlockShape, BlockStream
@@ -94,6 +95,7 @@ def train_tables(
 
         cluster_strategy(options)  # before any other TensorFlow op: the cluster runtime must start first
     device = on_device(options, config)
+    _check_pipeline_of(state, checkpointer, device)
     if device and config.batch_size_by_default:
         config = dataclasses.replace(config, batch_size=DEVICE_BATCH_SIZES.get(config.architecture, config.batch_size))
     _configure_threads(options.threads)
@@ -108,7 +110,7 @@ def train_tables(
     noise = noise_words(vocabulary, config, shape)
     make_model = lambda: build_model(vocabulary, config, shape)  # noqa: E731
     if device:
-        trainer = device_trainer(encoded, keep, noise, shape, config, make_model)
+        trainer = device_trainer(encoded, keep, noise, shape, config, make_model, len(vocabulary))
     else:
         trainer = _trainer(options, config, role, make_model, blocks_per_epoch)
     packer = subword_packer(vocabulary, config, shape, kept_counts) if config.subwords else None
@@ -190,18 +192,35 @@ def on_device(options: RunOptions, config: TrainConfig) -> bool:
     return jax.default_backend() != "cpu"
 
 
-def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, config: TrainConfig, make_model):
+def _check_pipeline_of(state: dict | None, checkpointer: Checkpointer, device: bool) -> None:
+    """A run resumes only where its blocks were cut (their layouts differ), and its checkpoints say where that was."""
+    pipeline = "device" if device else "host"
+    if state is not None:
+        saved = state["distribution"].get("pipeline", "host")
+        if saved != pipeline:
+            raise CheckpointError(
+                f"cannot resume: the checkpoint's blocks were cut on the {saved} (--pipeline {saved}), and this run cuts them on the "
+                f"{pipeline}; resume with --pipeline {saved}{' and KERAS_BACKEND=jax' if saved == 'device' else ''}, or pass --force to start over"
+            )
+    if device:
+        checkpointer.distribution = {**checkpointer.distribution, "pipeline": "device"}
+
+
+def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, config: TrainConfig, make_model, vocabulary_size: int):
     """The trainer of --pipeline device (device_trainer.py): the corpus copied to the accelerator once."""
     import jax
 
     from ..word2vec.device_blocks import DeviceCorpus
-    from .device_trainer import DeviceTrainer
+    from .device_trainer import DeviceTrainer, check_device_memory, out_of_device_memory_as_failure
 
     started = time.perf_counter()
-    corpus = DeviceCorpus(
-        encoded, keep, None if noise is None else noise.table, shape, config.epochs, config.alpha, config.min_alpha, config.seed,
-        noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
-    )  # fmt: skip
+    tables = 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
+    check_device_memory(len(encoded), vocabulary_size * config.dim * 4 * tables)
+    with out_of_device_memory_as_failure("copying the corpus there"):
+        corpus = DeviceCorpus(
+            encoded, keep, None if noise is None else noise.table, shape, config.epochs, config.alpha, config.min_alpha, config.seed,
+            noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
+        )  # fmt: skip
     device = jax.devices()[0]
     where = device.platform.upper() + ("" if device.device_kind.lower() == device.platform else f" ({device.device_kind})")
     logger.info(
