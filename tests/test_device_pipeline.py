@@ -131,7 +131,7 @@ def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_que
     output = tmp_path / "device.bin"
     result = run_train([str(toy_corpus), "-o", str(output), "--epochs", "4", "--pipeline", "device"])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "blocks are cut on CPU, 8,192 centres per step" in result.stderr  # the device's default batch
+    assert "blocks are cut on CPU, 1,024 centres per step" in result.stderr  # a small corpus: the host's batch, for steps enough
     assert "spread out and learned" in result.stdout
     vectors = KeyedVectors.load_word2vec_format(str(output), binary=True)
     score, _ = vectors.evaluate_word_analogies(str(toy_questions))
@@ -141,9 +141,19 @@ def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_que
 
 
 def test_a_batch_size_given_is_kept_on_the_device(tmp_path, toy_corpus):
-    result = run_train([str(toy_corpus), "-o", str(tmp_path / "given.bin"), "--epochs", "1", "--pipeline", "device", "--batch-size", "1024"])
+    result = run_train([str(toy_corpus), "-o", str(tmp_path / "given.bin"), "--epochs", "1", "--pipeline", "device", "--batch-size", "2048"])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "blocks are cut on CPU, 1,024 centres per step" in result.stderr
+    assert "blocks are cut on CPU, 2,048 centres per step" in result.stderr
+
+
+def test_the_device_batch_grows_with_the_corpus_and_leaves_an_epoch_its_steps():
+    from unsup_embed.config import device_batch_size
+
+    assert device_batch_size("skipgram", 12_600_000) == 8192  # text8like's kept tokens: 1,538 steps an epoch
+    assert device_batch_size("skipgram", 4_000_000) == 2048
+    assert device_batch_size("skipgram", 100_000) == 1024  # never below the host's default
+    assert device_batch_size("cbow", 20_000_000) == 16384
+    assert device_batch_size("cbow", 10_000_000) == 8192
 
 
 @pytest.mark.parametrize(

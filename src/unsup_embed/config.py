@@ -27,7 +27,19 @@ ARCHITECTURES = ("skipgram", "cbow")
 BATCH_SIZES = {"skipgram": 1024, "cbow": 2048}  # the default --batch-size of each architecture
 # ... where the blocks are cut on a GPU (--pipeline device): a step there costs about the same at 8,192 centres
 # as at 1,024, and text8like, 5 epochs, on an H200 kept gensim's quality (docs/benchmarks.md, "On one GPU").
+# Halved down to BATCH_SIZES while an epoch would have fewer than DEVICE_MIN_STEPS steps: text8like's 1 epoch
+# lost 3 points of analogy at 768 steps (16,384 centres) and 1.3 at 1,536 (8,192), and the shipped corpus
+# collapsed in 1 epoch of 24 steps.
 DEVICE_BATCH_SIZES = {"skipgram": 8192, "cbow": 16384}
+DEVICE_MIN_STEPS = 1000
+
+
+def device_batch_size(architecture: str, kept_tokens_per_epoch: float) -> int:
+    """The default --batch-size with --pipeline device, for an epoch of that many kept (subsampled) tokens."""
+    size, least = DEVICE_BATCH_SIZES[architecture], BATCH_SIZES[architecture]
+    while size > least and kept_tokens_per_epoch / size < DEVICE_MIN_STEPS:
+        size //= 2
+    return max(size, least)
 NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")

@@ -53,7 +53,7 @@ _HELP = {
     "alpha": "initial learning rate, decayed linearly to --min-alpha",
     "min_alpha": "final learning rate",
     "batch_size": "centre words per SGD step, a multiple of 16, and of 128 above 128 "
-    "(default: 1024 for skipgram, 2048 for cbow; with --pipeline device 8192 and 16384)",
+    "(default: 1024 for skipgram, 2048 for cbow; with --pipeline device up to 8192 and 16384, leaving an epoch 1,000 steps)",
     "steps_per_call": "SGD steps per compiled call",
     "seed": "random seed: the same seed gives the same vectors on one machine",
     "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at the end of the last epoch",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import DEVICE_BATCH_SIZES, RunOptions, TrainConfig
+from ..config import RunOptions, TrainConfig, device_batch_size
 from ..distributed.cluster import ClusterRole
 from ..errors import CheckpointError
 from ..text.encode import EncodedCorpus
@@ -96,16 +96,16 @@ def train_tables(
         cluster_strategy(options)  # before any other TensorFlow op: the cluster runtime must start first
     device = on_device(options, config)
     _check_pipeline_of(state, checkpointer, device)
+    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None  # word2vec's subsampling
+    kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     if device and config.batch_size_by_default:
-        config = dataclasses.replace(config, batch_size=DEVICE_BATCH_SIZES.get(config.architecture, config.batch_size))
+        config = dataclasses.replace(config, batch_size=device_batch_size(config.architecture, float(kept_counts.sum())))
     _configure_threads(options.threads)
     if keras.backend.backend() == "tensorflow":
         keras.utils.set_random_seed(config.seed)
     # Elsewhere every draw already takes the run's seed (the tables' too, model.py), and Keras' helper would import
     # TensorFlow only to seed it: 2.7 s of a JAX run.
     shape = BlockShape.for_batch(config.batch_size, config.steps_per_call, config.window)
-    keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None  # word2vec's subsampling
-    kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     blocks_per_epoch = float(kept_counts.sum()) / role.shard_count / shape.centres  # the same on every worker
     noise = noise_words(vocabulary, config, shape)
     make_model = lambda: build_model(vocabulary, config, shape)  # noqa: E731
