@@ -53,6 +53,13 @@ print only).
     python scripts/benchmark.py --epochs 1 --architecture cbow --tools unsup-embed,gensim --rounds 5 --compiled kept
     python scripts/benchmark.py --unsup-args=--keep-work                   # one flag alone: with "="
     python scripts/benchmark.py --corpus zipf.txt --min-count 1       # scripts/make_zipf_corpus.py
+    python scripts/benchmark.py --backend jax --tools unsup-embed --rounds 3 --compiled kept   # on a GPU (Keras on JAX)
+
+--backend jax runs unsup-embed on Keras' JAX backend; where JAX has a GPU
+it trains there (--pipeline auto), and the table adds its training time
+alone (from its log line "training took") and the most GPU memory in use
+while it ran (nvidia-smi every 0.2 s, with JAX taking memory as it needs it
+rather than most of the card at once).
 
 --threads sets gensim's workers and fastText's thread; unsup-embed keeps its
 own --threads default (0: TensorFlow uses every core) unless --unsup-args
