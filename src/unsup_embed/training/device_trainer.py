@@ -20,7 +20,6 @@ where JAX has a GPU.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 
 import jax
@@ -29,8 +28,6 @@ import numpy as np
 from ..errors import RunFailure
 from ..word2vec.device_blocks import DeviceCorpus
 from ..word2vec.step import train_block
-
-logger = logging.getLogger(__name__)
 
 
 # What a device run holds there per corpus token: ids and sentence numbers, an epoch's kept copy of both, and the
@@ -73,7 +70,7 @@ class DeviceTrainer:
         # Copies: the compiled call takes its tables' buffers over, and the model's variables keep theirs.
         self._tables = {name: jax.numpy.array(variable.value, copy=True) for name, variable in model.tables().items()}
         self._train = jax.jit(self._train_block, donate_argnums=0)
-        self._first = True
+        self.first_block_seconds: float | None = None  # compiling the step (or loading it from --compile-cache), then training
 
     def _train_block(self, tables, ids, sentence, kept, stripe, epoch, number, noise_table):
         block = self.corpus.cut_block(ids, sentence, kept, stripe, epoch, number, noise_table)
@@ -92,12 +89,11 @@ class DeviceTrainer:
         return tickets
 
     def submit(self, ticket: dict) -> list[dict]:
-        if self._first:
-            self._first = False
+        if self.first_block_seconds is None:  # reported with the training time (trainers.py), not under the progress bar
             started = time.perf_counter()
             finished = self._submit(ticket)
             jax.block_until_ready(self._tables)
-            logger.info("the first block took %.1f s: compiling the step (or loading it from --compile-cache), then training", time.perf_counter() - started)
+            self.first_block_seconds = time.perf_counter() - started
             return finished
         return self._submit(ticket)
 

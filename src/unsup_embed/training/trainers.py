@@ -134,7 +134,8 @@ def train_tables(
     started = time.perf_counter()
     result = fit(trainer, trainer.epoch_blocks(stream), config.epochs, checkpoints, progress, extra, _cluster_errors(options))
     seconds = time.perf_counter() - started
-    logger.info("training took %.1f s", seconds)
+    first = getattr(trainer, "first_block_seconds", None)
+    logger.info("training took %.1f s%s", seconds, "" if first is None else f", the first block {first:.1f} s of it (compiling the step, or loading it from --compile-cache)")
     load_tables = release_tables(trainer, work, checkpointer.newest_tables(result.position))
     del trainer, checkpoints, progress, extra  # the model's own copy of the tables goes before the export reads them
     from ..word2vec.backend import forget_custom_gradients
