@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
+from random_corpus import encoded_random_corpus
 
-from unsup_embed.text.corpus import TextCorpus
-from unsup_embed.text.ingest import ingest
 from unsup_embed.text.vocab import Vocabulary
 from unsup_embed.word2vec.blocks import BlockShape, BlockStream, block_schema, empty_block
 from unsup_embed.word2vec.noise_words import NoiseWords
@@ -13,11 +12,7 @@ from unsup_embed.word2vec.stripes import stripe_bounds
 
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("blocks")
-    rng = np.random.default_rng(0)
-    lines = [" ".join(f"w{rng.integers(0, 50)}" for _ in range(rng.integers(1, 30))) for _ in range(3000)]
-    (directory / "corpus.txt").write_text("\n".join(lines) + "\n")
-    return ingest(TextCorpus(directory / "corpus.txt"), directory / "work", 1, None, 10_000, progress=False)
+    return encoded_random_corpus(tmp_path_factory.mktemp("blocks"), lines=3000, words=50, longest=30)
 
 
 SHAPE = BlockShape.for_batch(32, steps=4, window=3)

@@ -11,11 +11,10 @@ import time
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
+from random_corpus import encoded_random_corpus
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
 
-from unsup_embed.text.corpus import TextCorpus  # noqa: E402
-from unsup_embed.text.ingest import ingest  # noqa: E402
 from unsup_embed.word2vec.blocks import BlockShape, block_schema  # noqa: E402
 
 SHAPE = BlockShape.for_batch(32, steps=3, window=3)
@@ -23,11 +22,7 @@ SHAPE = BlockShape.for_batch(32, steps=3, window=3)
 
 @pytest.fixture(scope="module")
 def read(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("device-blocks")
-    rng = np.random.default_rng(0)
-    lines = [" ".join(f"w{rng.integers(0, 40)}" for _ in range(rng.integers(1, 25))) for _ in range(400)]
-    (directory / "corpus.txt").write_text("\n".join(lines) + "\n")
-    return ingest(TextCorpus(directory / "corpus.txt"), directory / "work", 1, None, 10_000, progress=False)
+    return encoded_random_corpus(tmp_path_factory.mktemp("device-blocks"), lines=400, words=40, longest=25)
 
 
 def device_corpus(read, sample=0.0, epochs=2, seed=3, noise=True):
