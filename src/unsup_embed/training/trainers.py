@@ -4,9 +4,10 @@
 model (word2vec/model.py) from the hyperparameters, picks the trainer of the
 strategy (`default`: one process; `mirrored`, `multi-worker`: copies
 merged every few blocks, distributed/local_sgd.py; `parameter-server`:
-distributed/parameter_server.py), restores a checkpoint's tables and
-position, and runs the one epoch loop (loop.py) with the progress bar,
-checkpoints and TensorBoard curves. The trained tables leave the model
+distributed/parameter_server.py), or of the device pipeline on a GPU
+(pipeline.py), restores a checkpoint's tables and position, and runs the
+one epoch loop (loop.py) with the progress bar, checkpoints and
+TensorBoard curves. The trained tables leave the model
 through handover.py, so that the export never holds them twice.
 """
 
@@ -23,7 +24,6 @@ import numpy as np
 
 from ..config import RunOptions, TrainConfig, device_batch_size
 from ..distributed.cluster import ClusterRole
-from ..errors import CheckpointError
 from ..text.encode import EncodedCorpus
 from ..text.vocab import Vocabulary
 from ..word2vec.blocks import BlockShape, BlockStream
@@ -32,6 +32,7 @@ from .checkpoint import Checkpointer, TrainingPosition
 from .collapse import SAMPLE_WORDS
 from .handover import release_tables
 from .loop import LocalTrainer, fit
+from .pipeline import check_resumed_pipeline, device_trainer, on_device
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,10 @@ def train_tables(
 
         cluster_strategy(options)  # before any other TensorFlow op: the cluster runtime must start first
     device = on_device(options, config)
-    _check_pipeline_of(state, checkpointer, device)
+    if state is not None:
+        check_resumed_pipeline(state, device)
+    if device:  # where the blocks were cut, in every checkpoint of the run
+        checkpointer.distribution = {**checkpointer.distribution, "pipeline": "device"}
     keep = vocabulary.keep_probabilities(config.sample) if config.sample > 0 else None  # word2vec's subsampling
     kept_counts = vocabulary.counts * (1.0 if keep is None else keep)
     if device and config.batch_size_by_default:
@@ -178,57 +182,6 @@ def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShap
         float((table.sizes() * vocabulary.counts).sum() / vocabulary.counts.sum()), time.perf_counter() - started, f"{packer.budget:,}",
     )  # fmt: skip
     return packer
-
-
-def on_device(options: RunOptions, config: TrainConfig) -> bool:
-    """Whether this run cuts its blocks on the accelerator (--pipeline; preflight.py refused what cannot)."""
-    if options.pipeline != "auto":
-        return options.pipeline == "device"
-    import keras
-
-    if keras.backend.backend() != "jax" or options.strategy != "default" or config.subwords:
-        return False
-    import jax
-
-    return jax.default_backend() != "cpu"
-
-
-def _check_pipeline_of(state: dict | None, checkpointer: Checkpointer, device: bool) -> None:
-    """A run resumes only where its blocks were cut (their layouts differ), and its checkpoints say where that was."""
-    pipeline = "device" if device else "host"
-    if state is not None:
-        saved = state["distribution"].get("pipeline", "host")
-        if saved != pipeline:
-            raise CheckpointError(
-                f"cannot resume: the checkpoint's blocks were cut on the {saved} (--pipeline {saved}), and this run cuts them on the "
-                f"{pipeline}; resume with --pipeline {saved}{' and KERAS_BACKEND=jax' if saved == 'device' else ''}, or pass --force to start over"
-            )
-    if device:
-        checkpointer.distribution = {**checkpointer.distribution, "pipeline": "device"}
-
-
-def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, config: TrainConfig, make_model, vocabulary_size: int):
-    """The trainer of --pipeline device (device_trainer.py): the corpus copied to the accelerator once."""
-    import jax
-
-    from ..word2vec.device_blocks import DeviceCorpus
-    from .device_trainer import DeviceTrainer, check_device_memory, out_of_device_memory_as_failure
-
-    started = time.perf_counter()
-    tables = 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
-    check_device_memory(len(encoded), vocabulary_size * config.dim * 4 * tables)
-    with out_of_device_memory_as_failure("copying the corpus there"):
-        corpus = DeviceCorpus(
-            encoded, keep, None if noise is None else noise.table, shape, config.epochs, config.alpha, config.min_alpha, config.seed,
-            noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
-        )  # fmt: skip
-    device = jax.devices()[0]
-    where = device.platform.upper() + ("" if device.device_kind.lower() == device.platform else f" ({device.device_kind})")
-    logger.info(
-        "blocks are cut on %s, %s centres per step: %s tokens copied there in %.1f s",
-        where, f"{shape.centres_per_step:,}", f"{corpus.tokens:,}", time.perf_counter() - started,
-    )  # fmt: skip
-    return DeviceTrainer(make_model(), corpus)
 
 
 def _trainer(options: RunOptions, config: TrainConfig, role: ClusterRole, make_model, blocks_per_epoch: float):
