@@ -226,7 +226,9 @@ def test_a_corpus_too_big_for_the_gpu_is_refused_before_it_is_copied(monkeypatch
     with pytest.raises(RunFailure, match=r"needs about 31\.8 GiB on the GPU \(1,000,000,000 corpus tokens.*can use 7\.0 GiB.*--pipeline host"):
         device_trainer.check_device_memory(tokens=1_000_000_000, table_bytes=1 << 30)
     monkeypatch.setattr(jax, "devices", lambda: [type("Cpu", (), {"memory_stats": lambda self: None})()])
-    device_trainer.check_device_memory(tokens=10**12, table_bytes=1 << 40)  # no figure to hold it against: left to JAX
+    device_trainer.check_device_memory(tokens=10**9, table_bytes=1 << 40)  # no figure to hold it against: left to JAX
+    with pytest.raises(RunFailure, match=r"32-bit positions, and it has 2,147,483,648 tokens"):
+        device_trainer.check_device_memory(tokens=2**31, table_bytes=0)
 
 
 def test_running_out_of_gpu_memory_is_one_line_and_other_errors_pass(monkeypatch):

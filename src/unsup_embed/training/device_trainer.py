@@ -36,7 +36,9 @@ DEVICE_BYTES_PER_TOKEN = 32
 
 
 def check_device_memory(tokens: int, table_bytes: int) -> None:
-    """Refuse, before the corpus is copied, a run that cannot fit the GPU's free memory (where JAX reports it)."""
+    """Refuse, before the corpus is copied, a run that cannot fit the GPU's free memory (where JAX reports it), or its int32 positions."""
+    if tokens >= 2**31:
+        raise RunFailure(f"--pipeline device indexes the corpus with 32-bit positions, and it has {tokens:,} tokens; train with --pipeline host")
     stats = jax.devices()[0].memory_stats()
     if not stats or "bytes_limit" not in stats:
         return
