@@ -122,11 +122,13 @@ def run_train(arguments, backend="jax"):
     )
 
 
-def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_questions, toy_groups):
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_device_pipeline_learns_the_shipped_corpus(tmp_path, toy_corpus, toy_questions, toy_groups, architecture):
     output = tmp_path / "device.bin"
-    result = run_train([str(toy_corpus), "-o", str(output), "--epochs", "4", "--pipeline", "device"])
+    result = run_train([str(toy_corpus), "-o", str(output), "--epochs", "4", "--pipeline", "device", "--architecture", architecture])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "blocks are cut on CPU, 1,024 centres per step" in result.stderr  # a small corpus: the host's batch, for steps enough
+    host_batch = {"skipgram": "1,024", "cbow": "2,048"}[architecture]  # a small corpus: the host's batch, for steps enough
+    assert f"blocks are cut on CPU, {host_batch} centres per step" in result.stderr
     assert "spread out and learned" in result.stdout
     vectors = KeyedVectors.load_word2vec_format(str(output), binary=True)
     score, _ = vectors.evaluate_word_analogies(str(toy_questions))
