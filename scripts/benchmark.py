@@ -332,7 +332,7 @@ class GpuMemory:
     def __enter__(self):
         import threading
 
-        self.peak_mib, self._stop = None, threading.Event()
+        self.peak_mib, self._stop, self._thread = None, threading.Event(), None
         if shutil.which("nvidia-smi"):
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
@@ -349,7 +349,7 @@ class GpuMemory:
 
     def __exit__(self, *exc):
         self._stop.set()
-        if shutil.which("nvidia-smi"):
+        if self._thread is not None:
             self._thread.join()
 
 

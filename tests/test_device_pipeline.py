@@ -29,8 +29,10 @@ def device_corpus(read, sample=0.0, epochs=2, seed=3, noise=True):
     from unsup_embed.word2vec.device_blocks import DeviceCorpus
 
     keep = read.vocabulary.keep_probabilities(sample) if sample else None
-    table = read.vocabulary.noise_table() if noise else None
-    return DeviceCorpus(read.encoded, keep, table, SHAPE, epochs, 0.025, 0.0001, seed, noise_group=8, noise_draws=5)
+    from unsup_embed.word2vec.noise_words import NoiseWords
+
+    noise_words = NoiseWords(read.vocabulary.noise_table(), group=8, draws=5) if noise else None
+    return DeviceCorpus(read.encoded, keep, noise_words, SHAPE, epochs, 0.025, 0.0001, seed)
 
 
 def epoch_blocks(corpus, epoch):

@@ -50,6 +50,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from .preflight import keras_backend
+
 logger = logging.getLogger(__name__)
 
 ENVIRONMENT = "UNSUP_EMBED_COMPILE_CACHE"
@@ -115,7 +117,7 @@ def compiled_steps_kept(directory: str | None):
     that must happen inside; the variable is restored on the way out, so
     that no other process started later inherits the private directory.
     """
-    if os.environ.get("KERAS_BACKEND", "tensorflow") == "jax":
+    if keras_backend() == "jax":
         _use_jax_cache(directory)
         yield None
         return
@@ -169,7 +171,7 @@ def _open(directory: str | None, flags: str | None) -> CompileCache | None:
     global _process_cache
     if directory is None or directory.strip().lower() == OFF:
         return None
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or _FLAG in (flags or ""):
+    if keras_backend() != "tensorflow" or _FLAG in (flags or ""):
         return None  # JAX has its own cache; a directory set by the user is theirs
     try:
         kept = Path(directory).expanduser() / _namespace()

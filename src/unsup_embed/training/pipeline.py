@@ -20,6 +20,7 @@ from ..config import RunOptions, TrainConfig
 from ..errors import CheckpointError
 from ..text.encode import EncodedCorpus
 from ..word2vec.blocks import BlockShape
+from .preflight import table_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +57,9 @@ def device_trainer(encoded: EncodedCorpus, keep, noise, shape: BlockShape, confi
     from .device_trainer import DeviceTrainer, check_device_memory, out_of_device_memory_as_failure
 
     started = time.perf_counter()
-    tables = 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
-    check_device_memory(len(encoded), vocabulary_size * config.dim * 4 * tables)
+    check_device_memory(len(encoded), table_bytes(config, vocabulary_size))
     with out_of_device_memory_as_failure("copying the corpus there"):
-        corpus = DeviceCorpus(
-            encoded, keep, None if noise is None else noise.table, shape, config.epochs, config.alpha, config.min_alpha, config.seed,
-            noise_group=1 if noise is None else noise.group, noise_draws=1 if noise is None else noise.draws,
-        )  # fmt: skip
+        corpus = DeviceCorpus(encoded, keep, noise, shape, config.epochs, config.alpha, config.min_alpha, config.seed)
     device = jax.devices()[0]
     where = device.platform.upper() + ("" if device.device_kind.lower() == device.platform else f" ({device.device_kind})")
     logger.info(

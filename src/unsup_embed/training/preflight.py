@@ -72,10 +72,19 @@ def check_work_dir(directory: str | None) -> None:
         raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
 
 
+def table_bytes(config: TrainConfig, vocabulary_size: int) -> int:
+    """The word tables' bytes: one, or two with negative sampling's separate context table."""
+    return vocabulary_size * config.dim * 4 * table_count(config)
+
+
+def table_count(config: TrainConfig) -> int:
+    return 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
+
+
 def check_table_memory(config: TrainConfig, vocabulary_size: int) -> None:
     """Refuse tables that cannot fit in the memory available (checked once the vocabulary is counted)."""
-    tables = 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
-    needed = vocabulary_size * config.dim * 4 * tables
+    tables = table_count(config)
+    needed = table_bytes(config, vocabulary_size)
     available = _available_memory()
     if available is not None and needed > available:
         raise ConfigError(

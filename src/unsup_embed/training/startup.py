@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
-import os
 import threading
+
+from .preflight import keras_backend
 
 
 def import_training_in_background(subwords: bool = False) -> threading.Thread:
@@ -33,7 +34,7 @@ def import_training_in_background(subwords: bool = False) -> threading.Thread:
         for module in modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
-        if os.environ.get("KERAS_BACKEND") == "jax":
+        if keras_backend() == "jax":
             with contextlib.suppress(Exception):
                 importlib.import_module("jax").devices()  # JAX starts its GPU runtime here: 1-2 s on an H200
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..text.encode import EncodedCorpus
 from .blocks import BlockShape
+from .noise_words import NoiseWords
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,12 @@ class DeviceCorpus:
         self,
         encoded: EncodedCorpus,
         keep_probability: np.ndarray | None,
-        noise_table: np.ndarray | None,
+        noise: NoiseWords | None,
         shape: BlockShape,
         epochs: int,
         alpha: float,
         min_alpha: float,
         seed: int,
-        noise_group: int,
-        noise_draws: int,
     ):
         ids = np.fromfile(encoded.ids_path, dtype=np.int32)
         ends = np.fromfile(encoded.ends_path, dtype=np.int64)
@@ -74,9 +73,9 @@ class DeviceCorpus:
         self.ids, self.sentence = jnp.asarray(ids), jnp.asarray(sentence)
         keep = np.ones(int(ids.max(initial=0)) + 1, np.float32) if keep_probability is None else keep_probability
         self.keep_probability = jnp.asarray(keep, dtype=jnp.float32)
-        self.noise_table = None if noise_table is None else jnp.asarray(noise_table, dtype=jnp.int32)
+        self.noise = noise  # its group and draws; its table goes to the device
+        self.noise_table = None if noise is None else jnp.asarray(noise.table, dtype=jnp.int32)
         self.shape, self.epochs, self.alpha, self.min_alpha, self.seed = shape, epochs, alpha, min_alpha, seed
-        self.noise_group, self.noise_draws = noise_group, noise_draws
         self._subsample = jax.jit(_subsample)
 
     def epoch_tokens(self, epoch: int) -> EpochTokens:
@@ -125,7 +124,7 @@ class DeviceCorpus:
         }
         if noise_table is None:  # an objective without noise words
             return block
-        noise_shape = (shape.steps, shape.rows, shape.length // self.noise_group, self.noise_draws)
+        noise_shape = self.noise.field_shape(shape.steps, shape.rows, shape.length)
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(self.seed), epoch), number + (1 << 20))
         block["noise"] = noise_table[jax.random.randint(key, noise_shape, 0, noise_table.shape[0])]
         return block
