@@ -209,3 +209,27 @@ def test_striped_subword_steps_cut_short_by_their_budget_still_take_every_centre
             taken = block["centres"][step]
             for word, position_slot in zip(centres[taken], slot[taken]):
                 assert rows[owner == position_slot][0] == word  # a word's first input row is its own
+
+
+class StepByStep(BlockStream):
+    """The step-by-step cut, which --subwords runs take, on a stream without subwords."""
+
+    def _cut_whole(self, stripes, block):
+        return self._cut_by_step(stripes, block)
+
+
+@pytest.mark.parametrize(
+    "shape, stripe_tokens, sample",
+    [(SHAPE, 1000, 0.0), (SHAPE, 1000, 1e-3), (STRIPED, 1000, 0.0), (STRIPED, 1000, 1e-3), (BlockShape.for_batch(256, steps=3, window=2), 500, 1e-3)],
+)
+def test_blocks_cut_a_stripe_at_a_time_equal_those_cut_step_by_step(encoded, shape, stripe_tokens, sample):
+    keep = encoded.vocabulary.keep_probabilities(sample) if sample else None
+    noise = NoiseWords(encoded.vocabulary.noise_table(), 4, 3)
+    streams = [kind(encoded.encoded, keep, shape, 2, 0.025, 0.0001, 7, noise=noise, stripe_tokens=stripe_tokens) for kind in (BlockStream, StepByStep)]
+    whole, by_step = (list(stream.epoch(1)) for stream in streams)
+    assert len(whole) == len(by_step) > 1
+    assert not whole[-1]["centres"].all()  # the epoch's last block runs out of text part of the way
+    for first, second in zip(whole, by_step):
+        assert set(first) == set(second)
+        for name in first:
+            assert np.array_equal(first[name], second[name]), name

@@ -27,6 +27,12 @@ block 0.77x its time, a skip-gram block 0.90x (docs/benchmarks.md, "Noise
 words from the host"), with gradients equal to the derived ones up to
 rounding (tests/test_windows.py).
 
+The tile trades wasted products (2 x window / tile of them) against the
+number of small products. On two CPU cores, text8like: CBOW's window sums
+ran a block in 0.88x the time with tiles of 8 instead of 16 (4 was slower
+again); skip-gram's scores showed no difference within the machine's noise
+(docs/benchmarks.md, "Tiles of the window products").
+
 Reference: Mikolov et al. 2013 (the window); Huang et al. 2018, "Music
 Transformer" (the skew).
 """
@@ -36,6 +42,9 @@ from __future__ import annotations
 from keras import ops
 
 from .windows import offsets
+
+SCORE_TILE = 16  # centres per product in window_scores (skip-gram)
+SUM_TILE = 8  # ... in window_sums (CBOW)
 
 
 def window_tiles(span_rows, window: int, tile: int):
@@ -93,7 +102,7 @@ def spread_to_span(band, centre_values, window: int, tile: int = 16):
     return _sums(mirrored, centres, window, tile)[:, :span]
 
 
-def window_scores(centre_rows, span_rows, window: int, tile: int = 16):
+def window_scores(centre_rows, span_rows, window: int, tile: int = SCORE_TILE):
     """(rows, length, 2 x window): the dot product of every centre with each neighbour position in its window."""
 
     @ops.custom_gradient
@@ -107,7 +116,7 @@ def window_scores(centre_rows, span_rows, window: int, tile: int = 16):
     return scores(centre_rows, span_rows)
 
 
-def window_sums(weights, span_rows, window: int, tile: int = 16):
+def window_sums(weights, span_rows, window: int, tile: int = SUM_TILE):
     """(rows, length, dim): for each centre, the sum of the span rows it pairs with, weighted (masks as in pair_masks).
 
     Only `span_rows` is differentiated; the weights are the step's pair masks.
