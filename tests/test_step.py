@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from unsup_embed.word2vec.model import Word2VecModel
-from unsup_embed.word2vec.step import sgd_step
+from unsup_embed.word2vec.step import empty_tallies, sgd_step
 from unsup_embed.word2vec.windows import offsets, pair_masks
 
 VOCABULARY, DIM, WINDOW, LENGTH, GROUP, DRAWS, NEGATIVE = 20, 4, 2, 16, 8, 3, 5
@@ -57,14 +57,17 @@ def test_a_compiled_step_is_word2vec_sgd(seed):
     word = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
     context = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
     step = a_step(rng)
-    tables, tallies, loss, pairs = sgd_step(
-        model, {"input": word, "output": context}, {name: np.zeros(VOCABULARY, np.float32) for name in ("input", "output")}, step
-    )
+    tables = {"input": word, "output": context}
+    tables, tallies, loss, pairs = sgd_step(model, tables, empty_tallies(model, tables, step), step)
     expected_word, expected_context = reference_step(word, context, step)
     assert np.allclose(np.asarray(tables["input"]), expected_word, atol=1e-5)
     assert np.allclose(np.asarray(tables["output"]), expected_context, atol=1e-5)
     assert float(pairs) > 0 and np.isfinite(float(loss))
-    assert not any(np.asarray(tally).any() for tally in tallies.values())
+    # Each tally holds the step's own pair updates, for the next step to take out.
+    for lookup_table, (counts, ids, updates) in tallies.items():
+        expected = np.zeros(VOCABULARY, np.float32)
+        np.add.at(expected, np.asarray(ids), np.asarray(updates))
+        assert np.array_equal(np.asarray(counts), expected) and expected.sum() > 0, lookup_table
 
 
 def test_the_row_update_cap_holds_a_row_at_cap_updates_worth():
@@ -75,11 +78,32 @@ def test_the_row_update_cap_holds_a_row_at_cap_updates_worth():
     context = rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)
     step = a_step(rng)
     step["ids"][:] = 4  # one word everywhere: its rows take every update of the step
-    zeros = {name: np.zeros(VOCABULARY, np.float32) for name in ("input", "output")}
-    capped, _, _, _ = sgd_step(model, {"input": word, "output": context}, zeros, step)
+    tables = {"input": word, "output": context}
+    capped, _, _, _ = sgd_step(model, tables, empty_tallies(model, tables, step), step)
     model.row_update_cap = 1e9
-    free, _, _, _ = sgd_step(model, {"input": word, "output": context}, zeros, step)
+    free, _, _, _ = sgd_step(model, tables, empty_tallies(model, tables, step), step)
     capped_change = np.linalg.norm(np.asarray(capped["input"])[4] - word[4])
     free_change = np.linalg.norm(np.asarray(free["input"])[4] - word[4])
     _, counts = pair_masks(step["sentence"], step["seed"], WINDOW, LENGTH)
     assert capped_change == pytest.approx(free_change / float(np.asarray(counts).sum()), rel=1e-4)
+
+
+def test_a_block_of_steps_caps_each_step_by_its_own_updates_alone():
+    from unsup_embed.word2vec.step import train_block
+
+    rng = np.random.default_rng(3)
+    model = Word2VecModel(VOCABULARY, DIM, window=WINDOW, length=LENGTH, negative_group=GROUP, noise_draws=DRAWS, row_update_cap=2.0)
+    model.build()
+    tables = {"input": rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32), "output": rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32)}
+    steps = [a_step(rng) for _ in range(3)]
+    for number, step in enumerate(steps):
+        step["seed"] = np.array([3, number], np.int32)
+        step["ids"][0, :8] = 1  # a row repeated in every step: capped, by that step's updates only
+    expected = dict(tables)
+    for step in steps:  # one step at a time, each with a fresh tally
+        expected, _, _, _ = sgd_step(model, expected, empty_tallies(model, expected, step), step)
+    block = {name: np.stack([np.asarray(step[name]) for step in steps]) for name in steps[0]}
+    trained, _, _ = train_block(model, tables, block)
+    for name in tables:
+        assert np.allclose(np.asarray(trained[name]), np.asarray(expected[name]), atol=1e-6), name
+        assert not np.allclose(np.asarray(trained[name]), tables[name])

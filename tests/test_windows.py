@@ -6,7 +6,7 @@ from keras import ops
 
 from unsup_embed.word2vec import backend
 from unsup_embed.word2vec.window_products import window_scores, window_sums
-from unsup_embed.word2vec.windows import neighbour_counts, offsets, pair_masks, row_update_scales
+from unsup_embed.word2vec.windows import empty_tally, neighbour_counts, offsets, pair_masks, row_update_scales
 
 SEED = np.array([7, 3], np.int32)
 
@@ -136,22 +136,28 @@ def test_window_sums_gradient_reaches_each_span_row_from_every_centre_that_sums_
     assert np.any(expected[:, 0] != 0) and np.any(expected[:, -1] != 0)
 
 
-def test_row_update_cap_scales_only_rows_over_the_cap_and_leaves_the_tally_at_zero():
+def test_row_update_cap_scales_only_rows_over_the_cap_and_the_tally_holds_only_the_last_step():
     ids = np.array([3, 3, 5, 0], np.int32)
     updates = np.array([20.0, 20.0, 1.0, 0.0], np.float32)
-    tally = np.zeros(8, np.float32)
-    scales, tally = row_update_scales(ids, updates, 32.0, tally)
+    scales, tally = row_update_scales(ids, updates, 32.0, empty_tally(8, 4))
     # Row 3 takes 40 pair updates: scaled to 32 of them. Row 5 takes 1: untouched.
     assert np.asarray(scales).tolist() == pytest.approx([0.8, 0.8, 1.0, 1.0])
-    assert not np.asarray(tally).any()
+    assert np.asarray(tally[0]).tolist() == [0, 0, 0, 40, 0, 1, 0, 0]
+    # The next step counts its own updates only: the first step's are taken out as this step's go in.
+    ids = np.array([5, 5, 5, 3], np.int32)
+    updates = np.array([16.0, 16.0, 32.0, 2.0], np.float32)
+    scales, tally = row_update_scales(ids, updates, 32.0, tally)
+    assert np.asarray(scales).tolist() == pytest.approx([0.5, 0.5, 0.5, 1.0])
+    assert np.asarray(tally[0]).tolist() == [0, 0, 0, 2, 0, 64, 0, 0]
+    assert np.asarray(tally[1]).tolist() == ids.tolist() and np.asarray(tally[2]).tolist() == updates.tolist()
 
 
 def test_row_update_cap_costs_nothing_proportional_to_the_vocabulary():
     # The same ids give the same scales whatever the table size: the tally is read only at the ids.
     ids = np.array([1, 1, 2], np.int32)
     updates = np.array([40.0, 24.0, 3.0], np.float32)
-    small, _ = row_update_scales(ids, updates, 32.0, np.zeros(4, np.float32))
-    large, _ = row_update_scales(ids, updates, 32.0, np.zeros(2_000_000, np.float32))
+    small, _ = row_update_scales(ids, updates, 32.0, empty_tally(4, 3))
+    large, _ = row_update_scales(ids, updates, 32.0, empty_tally(2_000_000, 3))
     assert np.asarray(small).tolist() == pytest.approx(np.asarray(large).tolist())
     assert np.asarray(small)[0] == pytest.approx(0.5)
     assert ops.shape(small) == (3,)

@@ -22,18 +22,20 @@ worker's own copy under periodic averaging (distributed/).
 
 from __future__ import annotations
 
+import math
+
 from keras import ops
 
 from . import backend
 from .objectives import StepPairs
-from .windows import pair_masks, row_update_scales
+from .windows import empty_tally, pair_masks, row_update_scales
 
 
 def train_block(model, tables: dict, block: dict):
     """(new tables, loss sum, pair count) after the block's SGD steps."""
     steps = ops.shape(block["ids"])[0]
-    # One tally of updates per table for the row-update cap; zero between steps.
-    tallies = {name: ops.zeros((ops.shape(table)[0],), "float32") for name, table in tables.items()}
+    # One tally of updates per table for the row-update cap, carried from step to step.
+    tallies = empty_tallies(model, tables, {name: block[name][0] for name in block})
 
     def one_step(step, carry):
         tables, tallies, loss_sum, pair_sum = carry
@@ -43,6 +45,15 @@ def train_block(model, tables: dict, block: dict):
     zero = ops.zeros((), "float32")
     tables, _, loss_sum, pair_sum = ops.fori_loop(0, steps, one_step, (tables, tallies, zero, zero))
     return tables, loss_sum, pair_sum
+
+
+def empty_tallies(model, tables: dict, step: dict) -> dict:
+    """The row-update cap's tally of each table a step like `step` updates, before a block's first step (windows.py)."""
+    sizes: dict[str, int] = {}  # row ids a step lists per table, fixed by the block's shapes
+    for lookup in model.objective.lookups(step_pairs(model, step)):
+        name = model.table_name(lookup.table)
+        sizes[name] = sizes.get(name, 0) + math.prod(ops.shape(lookup.ids))
+    return {name: empty_tally(ops.shape(tables[name])[0], size) for name, size in sizes.items()}
 
 
 def step_pairs(model, step: dict) -> StepPairs:
