@@ -108,14 +108,17 @@ class SubwordTable:
         rows[ngram_slots] = vocabulary_size + buckets_of.astype(np.int64)
         return cls(offsets, rows.astype(np.int32), min_n, max_n, buckets)
 
+    def __post_init__(self) -> None:
+        self._sizes = np.diff(self.offsets)  # read for every step's words: computed once
+
     def sizes(self) -> np.ndarray:
         """Input rows per word (its own, plus its n-grams)."""
-        return np.diff(self.offsets)
+        return self._sizes
 
     def rows_of(self, word_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, owner): the input rows of each of `word_ids`, flat, and the position in `word_ids` each belongs to."""
         word_ids = np.asarray(word_ids)
-        sizes = self.sizes()[word_ids]
+        sizes = self._sizes[word_ids]
         owner = np.repeat(np.arange(word_ids.shape[0]), sizes)
         starts = np.repeat(self.offsets[word_ids], sizes)
         within = np.arange(owner.shape[0]) - np.repeat(np.cumsum(sizes) - sizes, sizes)
