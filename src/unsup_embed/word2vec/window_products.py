@@ -31,7 +31,7 @@ The tile trades wasted products (2 x window / tile of them) against the
 number of small products. On two CPU cores, text8like: CBOW's window sums
 ran a block in 0.88x the time with tiles of 8 instead of 16 (4 was slower
 again); skip-gram's scores showed no difference within the machine's noise
-(docs/benchmarks.md, "Tiles of the window products").
+(docs/benchmarks.md, "A step's fixed costs").
 
 Reference: Mikolov et al. 2013 (the window); Huang et al. 2018, "Music
 Transformer" (the skew).
