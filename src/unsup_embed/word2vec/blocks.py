@@ -197,10 +197,9 @@ class BlockStream:
         one epoch's CBOW blocks of text8like took 0.64 s instead of 1.03 s.
         """
         shape = self.shape
-        rows_each = shape.rows // len(stripes)
+        rows_each, within = self._stripe_rows(stripes)
         share = rows_each * shape.length
         steps = np.arange(shape.steps)
-        within = (np.arange(rows_each) * shape.length)[:, None] + np.arange(shape.span)[None, :]  # a step's rows, from its first centre
         starts = np.zeros(shape.steps, np.int64)
         for part, stripe in enumerate(stripes):
             buffer, rows = stripe.buffer, slice(part * rows_each, (part + 1) * rows_each)
@@ -222,9 +221,7 @@ class BlockStream:
         """Fill the block's positions step by step (with --subwords, each step's budget decides how many centres it takes); its steps' start positions."""
         shape = self.shape
         starts = np.zeros(shape.steps, np.int64)
-        rows_each = shape.rows // len(stripes)  # consecutive rows of one stripe: all of them, or one
-        # Within a stripe, row r covers its centres [r * length, (r + 1) * length), plus its halo.
-        layout = (np.arange(rows_each) * shape.length)[:, None] + np.arange(shape.span)[None, :]
+        rows_each, layout = self._stripe_rows(stripes)
         grid_ids = np.zeros((shape.rows, shape.span), np.int32)
         grid_sentences = np.zeros((shape.rows, shape.span), np.int64)
         for step in range(shape.steps):
@@ -255,6 +252,15 @@ class BlockStream:
                 inputs = self.subwords.inputs(grid, used)
                 block["subword_rows"][step], block["subword_owner"][step], block["subword_slot"][step] = inputs
         return starts
+
+    def _stripe_rows(self, stripes: list[Stripe]) -> tuple[int, np.ndarray]:
+        """(rows each stripe gives a step, their positions from the step's first centre of the stripe).
+
+        A stripe gives a step consecutive rows (all of them, or one); its row
+        r covers centres [r * length, (r + 1) * length), plus its halo.
+        """
+        rows_each = self.shape.rows // len(stripes)
+        return rows_each, (np.arange(rows_each) * self.shape.length)[:, None] + np.arange(self.shape.span)[None, :]
 
     def _subword_grid(self, grid_ids: np.ndarray, grid_sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The positions whose input vectors a step needs (skip-gram: its centres; CBOW: the whole span), and which hold a token."""

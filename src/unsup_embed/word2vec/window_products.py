@@ -80,7 +80,7 @@ def _sums(weights, span_rows, window: int, tile: int):
     return ops.reshape(sums, (rows, length, ops.shape(span_rows)[-1]))
 
 
-def spread_to_span(band, centre_values, window: int, tile: int = 16):
+def spread_to_span(band, centre_values, window: int, tile: int):
     """(rows, length + 2 * window, dim): for each span position, the sum over the centres whose window holds it of band[c, k] * centre_values[c].
 
     `band` (rows, length, 2 x window) has one value per centre and neighbour
