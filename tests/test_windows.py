@@ -6,7 +6,7 @@ from keras import ops
 
 from unsup_embed.word2vec import backend
 from unsup_embed.word2vec.window_products import window_scores, window_sums
-from unsup_embed.word2vec.windows import empty_tally, neighbour_counts, offsets, pair_masks, row_update_scales
+from unsup_embed.word2vec.windows import band_at_neighbours, empty_tally, neighbour_counts, offsets, pair_masks, row_update_scales
 
 SEED = np.array([7, 3], np.int32)
 
@@ -66,6 +66,19 @@ def test_neighbour_counts_count_each_pair_once_at_its_neighbour():
     # Positions are in span coordinates: the first token sits at `window` = 1.
     assert per_position[1:5].tolist() == [1, 2, 2, 1]
     assert per_position.sum() == np.asarray(counts).sum()
+
+
+@pytest.mark.parametrize("window", [1, 3, 5])
+def test_band_at_neighbours_puts_each_value_at_the_position_its_centre_sees(window):
+    rng = np.random.default_rng(window)
+    rows, length = 2, 16
+    band = rng.normal(size=(rows, length, 2 * window)).astype(np.float32)
+    moved = np.asarray(band_at_neighbours(band, window))
+    expected = np.zeros((rows, length + 2 * window, 2 * window), np.float32)
+    for c in range(length):
+        for k in range(2 * window):
+            expected[:, neighbour_position(window, c, k), k] = band[:, c, k]
+    assert np.array_equal(moved, expected)
 
 
 @pytest.mark.parametrize("tile", [4, 16])

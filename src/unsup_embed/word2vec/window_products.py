@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from .windows import offsets
+from .windows import band_at_neighbours
 
 SCORE_TILE = 16  # centres per product in window_scores (skip-gram)
 SUM_TILE = 8  # ... in window_sums (CBOW)
@@ -93,11 +93,8 @@ def spread_to_span(band, centre_values, window: int, tile: int):
     length = ops.shape(centre_values)[1]
     span = length + 2 * window
     receivers = -(-span // tile) * tile
-    mirrored = []
-    for index, offset in enumerate(offsets(window)):
-        before = window + offset  # centre c's value lands on receiver c + window + offset
-        mirrored.append(ops.pad(band[..., index], [[0, 0], [before, receivers - length - before]]))
-    mirrored = ops.stack(mirrored[::-1], axis=-1)  # offset o is read back at offsets(window).index(-o)
+    # At span position p, offset o is read back at offsets(window).index(-o): the band at the neighbours, mirrored.
+    mirrored = ops.pad(ops.flip(band_at_neighbours(band, window), axis=-1), [[0, 0], [0, receivers - span], [0, 0]])
     centres = ops.pad(centre_values, [[0, 0], [2 * window, receivers - length], [0, 0]])
     return _sums(mirrored, centres, window, tile)[:, :span]
 

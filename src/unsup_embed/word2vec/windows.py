@@ -6,7 +6,11 @@ a cost that grows with the batch and never with the vocabulary.
 
 - `pair_masks`: word2vec's dynamic window. Each centre draws its window size b
   uniformly in 1..window; it pairs with each position at distance 1..b
-  holding a token of its own sentence. One (rows, length) mask per offset.
+  holding a token of its own sentence. One (rows, length, 2 x window) mask,
+  built for every offset at once.
+- `band_at_neighbours`: a value per (centre, offset) moved to the span
+  position it concerns: how many centres pair with each position, and the
+  gradient of a window sum (window_products.py).
 - `row_update_scales`: the row-update cap. A frequent word occurs many times
   in one step, and summing all its updates at word2vec's learning rate
   diverges on small vocabularies. Each row takes its summed update in full
@@ -24,6 +28,7 @@ Reference: word2vec.c (dynamic window).
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from . import backend
@@ -46,14 +51,34 @@ def pair_masks(sentence, seed, window: int, length: int, centres=None):
     centre = sentence[:, window : window + length]
     is_centre = ops.greater_equal(centre, 0) if centres is None else ops.logical_and(ops.cast(centres, "bool"), ops.greater_equal(centre, 0))
     reach = backend.uniform_ints(seed, 0, (rows, length), window) + 1
-    masks = []
-    for offset in offsets(window):
-        neighbour = sentence[:, window + offset : window + offset + length]
-        paired = ops.logical_and(ops.equal(neighbour, centre), is_centre)
-        paired = ops.logical_and(paired, ops.greater_equal(reach, abs(offset)))
-        masks.append(ops.cast(paired, "float32"))
-    stacked = ops.stack(masks, axis=-1)
-    return stacked, ops.sum(stacked, axis=-1)
+    # Every (centre, offset) at once, by one gather of the neighbours' sentence numbers: a loop over the
+    # offsets made XLA run one small kernel per offset, and each costs a kernel launch every step.
+    neighbour = ops.take(sentence, _neighbour_positions(window, length), axis=1)
+    paired = ops.logical_and(ops.equal(neighbour, ops.expand_dims(centre, -1)), ops.expand_dims(is_centre, -1))
+    paired = ops.logical_and(paired, ops.greater_equal(ops.expand_dims(reach, -1), np.abs(np.array(offsets(window), np.int32))))
+    masks = ops.cast(paired, "float32")
+    return masks, ops.sum(masks, axis=-1)
+
+
+def _neighbour_positions(window: int, length: int) -> np.ndarray:
+    """(length, 2 x window): the span position of each centre's neighbour at each offset."""
+    return (np.arange(length)[:, None] + window + np.array(offsets(window))[None, :]).astype(np.int32)
+
+
+def band_at_neighbours(band, window: int):
+    """(rows, length + 2 * window, 2 x window): band[c, k] moved to the span position that centre c sees at offsets(window)[k].
+
+    Entry [p, k] is band[p - window - offsets[k], k], the value of the
+    centre that sees span position p at offset k (0 where there is none). Its
+    sum over k is how many centres pair with each position (`neighbour_counts`),
+    and the gradient of a window sum reads it (window_products.py). One
+    gather from the band padded with zeros, whatever the window.
+    """
+    rows, length, width = ops.shape(band)[0], ops.shape(band)[1], ops.shape(band)[2]
+    padded = ops.reshape(ops.pad(band, [[0, 0], [2 * window, 2 * window], [0, 0]]), (rows, (length + 4 * window) * width))
+    span = np.arange(length + 2 * window)[:, None]
+    source = span - window - np.array(offsets(window))[None, :] + 2 * window  # the centre's place in the padded band
+    return ops.take(padded, (source * width + np.arange(width)[None, :]).astype(np.int32), axis=1)
 
 
 def mean_passing_full_gradient(total, count):
@@ -64,12 +89,7 @@ def mean_passing_full_gradient(total, count):
 
 def neighbour_counts(masks, window: int):
     """(rows, length + 2 * window): how many centres pair with each position of the span."""
-    total = None
-    for index, offset in enumerate(offsets(window)):
-        # A centre at i pairs with the position i + offset of the span (which starts `window` earlier).
-        shifted = ops.pad(masks[..., index], [[0, 0], [window + offset, window - offset]])
-        total = shifted if total is None else total + shifted
-    return total
+    return ops.sum(band_at_neighbours(masks, window), axis=-1)
 
 
 def row_update_scales(ids, updates, cap: float, tally):
