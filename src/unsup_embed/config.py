@@ -33,6 +33,13 @@ BATCH_SIZES = {"skipgram": 1024, "cbow": 2048}  # the default --batch-size of ea
 DEVICE_BATCH_SIZES = {"skipgram": 8192, "cbow": 16384}
 DEVICE_MIN_STEPS = 1000
 
+NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
+OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
+CONTEXT_TABLES = ("separate", "shared")
+FORMATS = ("binary", "text")
+STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
+PIPELINES = ("auto", "host", "device")
+
 
 def device_batch_size(architecture: str, kept_tokens_per_epoch: float) -> int:
     """The default --batch-size with --pipeline device, for an epoch of that many kept (subsampled) tokens."""
@@ -40,12 +47,6 @@ def device_batch_size(architecture: str, kept_tokens_per_epoch: float) -> int:
     while size > least and kept_tokens_per_epoch / size < DEVICE_MIN_STEPS:
         size //= 2
     return max(size, least)
-NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
-OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
-CONTEXT_TABLES = ("separate", "shared")
-FORMATS = ("binary", "text")
-STRATEGIES = ("default", "mirrored", "multi-worker", "parameter-server")
-PIPELINES = ("auto", "host", "device")
 
 # Flags whose name is not the field's name with dashes.
 FLAG_NAMES = {"lowercase": "--no-lowercase", "output_format": "--format"}

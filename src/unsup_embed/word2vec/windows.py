@@ -52,7 +52,7 @@ def pair_masks(sentence, seed, window: int, length: int, centres=None):
     is_centre = ops.greater_equal(centre, 0) if centres is None else ops.logical_and(ops.cast(centres, "bool"), ops.greater_equal(centre, 0))
     reach = backend.uniform_ints(seed, 0, (rows, length), window) + 1
     # Every (centre, offset) at once, by one gather of the neighbours' sentence numbers: a loop over the
-    # offsets made XLA run one small kernel per offset, and each costs a kernel launch every step.
+    # offsets left XLA one small kernel per offset, more to compile in every fresh run (docs/benchmarks.md).
     neighbour = ops.take(sentence, _neighbour_positions(window, length), axis=1)
     paired = ops.logical_and(ops.equal(neighbour, ops.expand_dims(centre, -1)), ops.expand_dims(is_centre, -1))
     paired = ops.logical_and(paired, ops.greater_equal(ops.expand_dims(reach, -1), np.abs(np.array(offsets(window), np.int32))))
