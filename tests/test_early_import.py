@@ -1,6 +1,7 @@
 """TensorFlow is imported in a thread while the reading pass's worker processes read the corpus."""
 
 import gc
+import importlib
 import threading
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def test_the_background_import_loads_the_trainers_and_for_subwords_gensim(monkey
         thread.join(30)
         assert not thread.is_alive()
     # A word2vec run writes its vectors without gensim; fastText's model is written through it.
-    assert imported == ["unsup_embed.training.trainers", "unsup_embed.training.trainers", "gensim.models"]
+    imported = [name for name in imported if name != "jax"]  # the JAX backend starts its devices, in a thread of its own
+    assert imported == ["keras", "unsup_embed.training.trainers", "keras", "unsup_embed.training.trainers", "gensim.models"]
 
 
 def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
@@ -62,7 +64,13 @@ def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
     assert not thread.is_alive()
     assert raised == []  # no traceback from the thread: the main thread's own import reports it
 
-def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_until_the_end():
+@pytest.fixture
+def nothing_frozen():
+    """As in the command line's process: no objects frozen before a run (some test runners' plugins freeze their own)."""
+    gc.unfreeze()
+
+
+def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_until_the_end(nothing_frozen):
     assert gc.isenabled() and gc.get_freeze_count() == 0
     with startup.garbage_collector_paused_until_started() as started_up:
         assert not gc.isenabled()
@@ -71,13 +79,13 @@ def test_the_collector_is_off_until_started_up_then_the_survivors_are_frozen_unt
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
-def test_a_failure_before_start_up_turns_the_collector_back_on():
+def test_a_failure_before_start_up_turns_the_collector_back_on(nothing_frozen):
     with pytest.raises(RuntimeError), startup.garbage_collector_paused_until_started():
         raise RuntimeError("the corpus could not be read")
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
-def test_a_caller_that_turned_the_collector_off_keeps_it_off():
+def test_a_caller_that_turned_the_collector_off_keeps_it_off(nothing_frozen):
     gc.disable()
     try:
         with startup.garbage_collector_paused_until_started() as started_up:
@@ -88,7 +96,7 @@ def test_a_caller_that_turned_the_collector_off_keeps_it_off():
         gc.enable()
 
 
-def test_a_run_reads_without_the_collector_and_ends_with_it_as_before(tmp_path, monkeypatch):
+def test_a_run_reads_without_the_collector_and_ends_with_it_as_before(tmp_path, monkeypatch, nothing_frozen):
     from unsup_embed.config import RunOptions, TrainConfig
 
     reading = []
@@ -102,3 +110,39 @@ def test_a_run_reads_without_the_collector_and_ends_with_it_as_before(tmp_path, 
     result = run.train(ROOT / "data" / "toy_world.txt", tmp_path / "toy.bin", TrainConfig(epochs=1, dim=16, seed=3), RunOptions(quiet=True))
     assert reading == [False] and result.vectors_path.stat().st_size > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_jax_takes_gpu_memory_as_needed_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv(startup.PREALLOCATE, raising=False)
+    startup.jax_memory_as_needed()
+    assert startup.os.environ[startup.PREALLOCATE] == "false"
+    monkeypatch.setenv(startup.PREALLOCATE, "true")  # the user's own setting stays
+    startup.jax_memory_as_needed()
+    assert startup.os.environ[startup.PREALLOCATE] == "true"
+
+
+def test_keras_extras_can_be_left_out_of_an_import_and_come_back_after_it(monkeypatch):
+    monkeypatch.delitem(startup.sys.modules, "colorsys", raising=False)
+    with startup.modules_left_out(["colorsys", "json"]):
+        with pytest.raises(ImportError):
+            importlib.import_module("colorsys")
+        import json  # imported before: left as it was
+
+        assert json.dumps([1]) == "[1]"
+    import colorsys
+
+    assert colorsys.rgb_to_hsv(1, 0, 0)[0] == 0
+
+
+def test_a_command_line_run_imports_keras_without_its_extras(monkeypatch):
+    seen = {}
+
+    def import_module(name):
+        seen[name] = {extra: startup.sys.modules.get(extra, "absent") for extra in startup.KERAS_EXTRAS}
+
+    monkeypatch.setattr(startup.importlib, "import_module", import_module)
+    for extra in startup.KERAS_EXTRAS:
+        monkeypatch.delitem(startup.sys.modules, extra, raising=False)
+    startup.import_training_in_background(keras_extras=False).join(30)
+    assert all(state is None for state in seen["keras"].values())  # each import of them fails while Keras is imported
+    assert all(state == "absent" for state in seen["unsup_embed.training.trainers"].values())  # and works again after

@@ -191,6 +191,9 @@ class RunOptions:
     # Hand the vectors back in memory too (TrainResult.keyed_vectors, gensim's KeyedVectors; with
     # subwords they answer unseen words), so that queries after the run need not read the files back.
     keep_vectors: bool = False
+    # Whether Keras may import its optional integrations (pandas, matplotlib, scikit-learn, OpenCV, requests)
+    # where they are installed; the command line's process only trains, and leaves them out (training/startup.py).
+    keras_extras: bool = True
     # Where the training blocks are cut: "host" (NumPy, beside the compiled step), "device" (on the
     # accelerator, with the corpus there: Keras' JAX backend, training/device_trainer.py), "auto":
     # the device where Keras runs on JAX and JAX has a GPU or TPU, else the host.

@@ -132,6 +132,7 @@ def _train(arguments: argparse.Namespace) -> int:
 
     config, options = _of(TrainConfig, arguments), _of(RunOptions, arguments)
     options.keep_vectors = bool(arguments.show_neighbours)  # queried in memory, not read back from the files
+    options.keras_extras = False  # this process only trains (training/startup.py)
     result = train(arguments.corpus, arguments.output, config, options, force=arguments.force, resume=arguments.resume)
     if result.vectors_path is None:
         print(f"this worker trained {result.training_seconds:.1f} s on its shard; the chief wrote the vectors")

@@ -118,7 +118,9 @@ class DeviceTrainer:
         return {name: tuple(table.shape) for name, table in self._tables.items()}
 
     def gather_rows(self, name: str, ids: np.ndarray) -> np.ndarray:
-        return np.asarray(self._tables[name][jax.numpy.asarray(ids)])
+        # From the table's host copy, which JAX makes once per array and keeps with it: a gather on the device
+        # compiled for each new count of rows, 0.2 s at a time on the H200 (the first vectors, each checkpoint's slices).
+        return np.asarray(self._tables[name])[ids]
 
     def load(self, tables: dict[str, np.ndarray]) -> None:
         self._tables = {name: jax.numpy.asarray(tables[name]) for name in self._tables}

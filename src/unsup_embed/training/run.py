@@ -52,7 +52,7 @@ from .collapse import CollapseReport
 from .compile_cache import compiled_steps_kept, default_directory
 from .corpus_ids import corpus_ids
 from .export import export
-from .startup import garbage_collector_paused_until_started, import_training_in_background
+from .startup import garbage_collector_paused_until_started, import_training_in_background, jax_memory_as_needed
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def train(
     started = time.perf_counter()
     config, options = config or TrainConfig(), options or RunOptions()
     preflight.check_all(config, options)
+    jax_memory_as_needed()
     role = cluster_role(options.strategy)
     output = Path(output_path)
     binary = output_format(output, options.output_format) == "binary"
@@ -139,7 +140,7 @@ def train(
         phase = "reading the corpus"
         try:
             # One process alone imports TensorFlow while its corpus is read; a cluster's workers start its runtime first.
-            early = functools.partial(import_training_in_background, config.subwords) if role.shard_count == 1 else None
+            early = functools.partial(import_training_in_background, config.subwords, options.keras_extras) if role.shard_count == 1 else None
             ids = corpus_ids(corpus, config, options, role, paths.work, checkpointer, state, run_fingerprint, distribution, early)
             preflight.check_table_memory(config, len(ids.vocabulary))
             phase = "training"

@@ -3,7 +3,8 @@
 `train` (run.py) starts the import in a thread once the reading pass has
 forked its worker processes (`import_training_in_background`), and keeps
 the cyclic garbage collector off from its start until the trainer is
-imported (`garbage_collector_paused_until_started`).
+imported (`garbage_collector_paused_until_started`). On Keras' JAX backend,
+JAX takes GPU memory as it needs it (`jax_memory_as_needed`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,57 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
+import sys
 import threading
 
 from .preflight import keras_backend
 
 
-def import_training_in_background(subwords: bool = False) -> threading.Thread:
+PREALLOCATE = "XLA_PYTHON_CLIENT_PREALLOCATE"
+
+
+def jax_memory_as_needed() -> None:
+    """Have JAX take GPU memory as the run needs it, rather than 75 % of the card at its start, unless the user said otherwise.
+
+    A word2vec run holds little there (text8like: 1.65 GiB of an H200's
+    141 GB, CUDA's own share included), and taking the rest first cost
+    every run on one H200 about 4 s (measured in fresh processes: starting
+    JAX's GPU client 1.5 s instead of 0.37 s, the first copy to the card
+    2.2 s instead of 0.1 s), as long as five epochs of text8like's
+    training. JAX reads the setting when it starts its GPU client, which a
+    run does after this (a process that started it before keeps its own);
+    `XLA_PYTHON_CLIENT_PREALLOCATE=true` brings JAX's default back.
+    """
+    os.environ.setdefault(PREALLOCATE, "false")
+
+
+# What Keras imports at its own import wherever it is installed, for what a training run never uses: DataFrames in
+# `fit` (pandas), image plots (matplotlib, OpenCV), the scikit-learn wrappers, the RemoteMonitor callback (requests).
+KERAS_EXTRAS = ("pandas", "matplotlib", "sklearn", "cv2", "requests")
+
+
+@contextlib.contextmanager
+def modules_left_out(names):
+    """Imports of `names` (those not imported yet) fail inside the block, as if they were not installed; after it, they work.
+
+    Keras imports each of KERAS_EXTRAS inside `try: ... except ImportError`
+    and goes on without it. On the H200 machine, whose image has them all,
+    they were about 3 s of a 4.7 s Keras import (`python -X importtime`),
+    which every run there waited for once its corpus was read.
+    """
+    absent = [name for name in names if name not in sys.modules]
+    for name in absent:
+        sys.modules[name] = None  # Python's own way to make `import name` raise ImportError
+    try:
+        yield
+    finally:
+        for name in absent:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def import_training_in_background(subwords: bool = False, keras_extras: bool = True) -> threading.Thread:
     """Import the training modules (and TensorFlow), and for a `--subwords` run the export's gensim, in a thread; returns it, started.
 
     Called once the corpus is being read by worker processes, which are
@@ -26,17 +72,25 @@ def import_training_in_background(subwords: bool = False) -> threading.Thread:
     cores, its import competed with the first block's compilation). A failed
     import is left to the main thread's own import of the same module, which
     raises it where it is reported. On Keras' JAX backend, JAX's devices
-    are started there too.
+    are started too, in a thread of their own beside the imports. Without
+    `keras_extras` (a process that only trains), Keras is imported without
+    its optional integrations (`modules_left_out`).
     """
     modules = [f"{__package__}.trainers"] + (["gensim.models"] if subwords else [])
 
+    def start_devices() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module("jax").devices()  # JAX starts its GPU runtime here: 0.4-0.7 s on an H200
+
     def load() -> None:
+        if keras_backend() == "jax":
+            threading.Thread(target=start_devices, name="start-devices").start()
+        with contextlib.nullcontext() if keras_extras else modules_left_out(KERAS_EXTRAS):
+            with contextlib.suppress(Exception):
+                importlib.import_module("keras")
         for module in modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
-        if keras_backend() == "jax":
-            with contextlib.suppress(Exception):
-                importlib.import_module("jax").devices()  # JAX starts its GPU runtime here: 1-2 s on an H200
 
     thread = threading.Thread(target=load, name="import-training")
     thread.start()
