@@ -38,6 +38,9 @@ def run_command(prog: str, body: Callable[[], int], quiet: bool = False) -> int:
     # the system before the export (training/handover.py). The compiled steps do not use oneDNN: whole runs took
     # 0.93-0.99x the time without it. Set before TensorFlow is imported; TF_ENABLE_ONEDNN_OPTS=1 brings it back.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    from ..training.startup import jax_memory_as_needed
+
+    jax_memory_as_needed()  # every command, fusion's too: on Keras' JAX backend, GPU memory as needed, not 75 % of the card at once
     with native_stderr_silenced():
         configure_logging(quiet)
         try:
