@@ -64,6 +64,7 @@ def test_a_failed_background_import_is_left_to_the_main_thread(monkeypatch):
     assert not thread.is_alive()
     assert raised == []  # no traceback from the thread: the main thread's own import reports it
 
+
 @pytest.fixture
 def nothing_frozen():
     """As in the command line's process: no objects frozen before a run (some test runners' plugins freeze their own)."""
