@@ -191,7 +191,7 @@ class RunOptions:
     # Hand the vectors back in memory too (TrainResult.keyed_vectors, gensim's KeyedVectors; with
     # subwords they answer unseen words), so that queries after the run need not read the files back.
     keep_vectors: bool = False
-    # Whether Keras may import its optional integrations (pandas, matplotlib, scikit-learn, OpenCV, requests)
+    # Whether Keras may import its optional integrations (pandas, matplotlib, scikit-learn, OpenCV)
     # where they are installed; the command line's process only trains, and leaves them out (training/startup.py).
     keras_extras: bool = True
     # Where the training blocks are cut: "host" (NumPy, beside the compiled step), "device" (on the

@@ -38,8 +38,9 @@ def jax_memory_as_needed() -> None:
 
 
 # What Keras imports at its own import wherever it is installed, for what a training run never uses: DataFrames in
-# `fit` (pandas), image plots (matplotlib, OpenCV), the scikit-learn wrappers, the RemoteMonitor callback (requests).
-KERAS_EXTRAS = ("pandas", "matplotlib", "sklearn", "cv2", "requests")
+# `fit` (pandas), image plots (matplotlib, OpenCV), the scikit-learn wrappers. None is a requirement of Keras,
+# TensorFlow or JAX, so none of them can import one without a guard. (requests is TensorFlow's, imported unguarded.)
+KERAS_EXTRAS = ("pandas", "matplotlib", "sklearn", "cv2")
 
 
 @contextlib.contextmanager
@@ -85,10 +86,10 @@ def import_training_in_background(subwords: bool = False, keras_extras: bool = T
     def load() -> None:
         if keras_backend() == "jax":
             threading.Thread(target=start_devices, name="start-devices").start()
-        with contextlib.nullcontext() if keras_extras else modules_left_out(KERAS_EXTRAS):
-            with contextlib.suppress(Exception):
-                importlib.import_module("keras")
-        for module in modules:
+        # Keras comes with the trainers, in this one import, which the main thread's own import of them waits for.
+        with contextlib.suppress(Exception), contextlib.nullcontext() if keras_extras else modules_left_out(KERAS_EXTRAS):
+            importlib.import_module(modules[0])
+        for module in modules[1:]:
             with contextlib.suppress(Exception):
                 importlib.import_module(module)
 
