@@ -77,7 +77,6 @@ def import_training_in_background(subwords: bool = False, keras_extras: bool = T
     `keras_extras` (a process that only trains), Keras is imported without
     its optional integrations (`modules_left_out`).
     """
-    modules = [f"{__package__}.trainers"] + (["gensim.models"] if subwords else [])
 
     def start_devices() -> None:
         with contextlib.suppress(Exception):
@@ -88,10 +87,10 @@ def import_training_in_background(subwords: bool = False, keras_extras: bool = T
             threading.Thread(target=start_devices, name="start-devices").start()
         # Keras comes with the trainers, in this one import, which the main thread's own import of them waits for.
         with contextlib.suppress(Exception), contextlib.nullcontext() if keras_extras else modules_left_out(KERAS_EXTRAS):
-            importlib.import_module(modules[0])
-        for module in modules[1:]:
+            importlib.import_module(f"{__package__}.trainers")
+        if subwords:
             with contextlib.suppress(Exception):
-                importlib.import_module(module)
+                importlib.import_module("gensim.models")
 
     thread = threading.Thread(target=load, name="import-training")
     thread.start()
