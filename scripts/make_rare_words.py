@@ -2,8 +2,9 @@
 """A word-similarity set whose pairs hold a word the corpus never (or hardly ever) shows, built from WordSim-353 and SimLex-999.
 
 Stanford's Rare Words set (Luong et al. 2013) is the usual test of vectors
-for rare and unseen words; it cannot be downloaded here, and gensim ships
-none. This builds one in its spirit from the two sets gensim ships: in each
+for rare and unseen words (`scripts/fetch_stanford_rw.py` fetches it); its
+rare words are mostly inflections and derivations. This builds a harder
+set, of misspellings, from the two sets gensim ships: in each
 pair, one word (the first in even pairs, the second in odd ones) is
 replaced by a misspelling of it that occurs fewer than `--max-count` times
 in the corpus, and the pair keeps its human score, since a misspelling

