@@ -70,8 +70,13 @@ def main() -> int:
             print(f"fetch_stanford_rw: {error}", file=sys.stderr)
             return 1
     partial = arguments.output.with_name(arguments.output.name + ".partial")
-    partial.write_bytes(content)
-    partial.replace(arguments.output)
+    try:
+        partial.write_bytes(content)
+        partial.replace(arguments.output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        print(f"fetch_stanford_rw: could not write {arguments.output}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print(f"wrote {PAIRS:,} pairs of Stanford's Rare Words set to {arguments.output}")
     return 0
 

@@ -28,17 +28,20 @@ from rare_word_split import read_pairs  # this directory is on sys.path when the
 
 def group_names(bounds: list[int]) -> list[str]:
     """The groups' names for count bounds [b1, b2, ...]: unseen, seen under b1 times, b1 to under b2, ..., the last bound or more."""
-    edges = [1, *bounds]
-    names = ["unseen"]
-    for low, high in zip(edges, edges[1:]):
-        names.append(f"seen {low:,}-{high - 1:,}")
-    names.append(f"seen {edges[-1]:,}+")
-    return names
+    names = ["unseen", f"seen under {bounds[0]:,}"]
+    names += [f"seen {low:,}-{high - 1:,}" for low, high in zip(bounds, bounds[1:])]
+    return names + [f"seen {bounds[-1]:,}+"]
 
 
 def group_of(count: int, bounds: list[int]) -> int:
     """The index in group_names(bounds) of a pair whose rarer word the corpus holds `count` times."""
     return 0 if count == 0 else 1 + int(np.searchsorted(np.asarray(bounds), count, side="right"))
+
+
+def known_spelling(vectors, pairs) -> list[tuple[str, str, float]]:
+    """The pairs with each word in the vocabulary's spelling, matched without case as `unsup-embed evaluate` matches it (the most frequent spelling wins)."""
+    lowered = {word.lower(): word for word in reversed(vectors.index_to_key)}
+    return [(lowered.get(first.lower(), first.lower()), lowered.get(second.lower(), second.lower()), score) for first, second, score in pairs]
 
 
 def rarer_counts(vectors, pairs) -> list[int]:
@@ -53,7 +56,7 @@ def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> di
     """{group name: (Spearman of the model's cosines against the scores, pairs)} over the pairs of each group."""
     from scipy.stats import spearmanr
 
-    cosines = np.array([float(vectors.similarity(first, second)) for first, second, _ in pairs])
+    cosines = np.array([float(vectors.similarity(first, second)) for first, second, _ in known_spelling(vectors, pairs)])
     scores = np.array([score for _, _, score in pairs])
     groups_array = np.asarray(groups)
     figures = {}
@@ -81,14 +84,15 @@ def main() -> int:
             print(f"pairs_by_coverage: {path} does not exist", file=sys.stderr)
             return 2
     try:
-        pairs = [(first.lower(), second.lower(), score) for first, second, score in read_pairs(arguments.pairs)]
+        pairs = read_pairs(arguments.pairs)
     except ValueError as error:
         print(f"pairs_by_coverage: {error}", file=sys.stderr)
         return 2
     models = {path.name: load_facebook_vectors(str(path)) for path in arguments.models}
     # Groups by the first model's vocabulary, so every model is scored on the same pairs.
     names = group_names(bounds)
-    groups = [group_of(count, bounds) for count in rarer_counts(next(iter(models.values())), pairs)]
+    first_model = next(iter(models.values()))
+    groups = [group_of(count, bounds) for count in rarer_counts(first_model, known_spelling(first_model, pairs))]
     print(f"{arguments.pairs.name}: Spearman by the corpus count of each pair's rarer word (groups from {arguments.models[0].name}'s vocabulary)\n")
     print("| group | pairs | " + " | ".join(models) + " |")
     print("|---|---|" + "---|" * len(models))

@@ -338,12 +338,13 @@ def test_pairs_by_coverage_groups_pairs_by_their_rarer_word_and_scores_each_grou
     from scipy.stats import spearmanr
 
     coverage = _script("pairs_by_coverage")
-    assert coverage.group_names([50, 500]) == ["unseen", "seen 1-49", "seen 50-499", "seen 500+"]
+    assert coverage.group_names([50, 500]) == ["unseen", "seen under 50", "seen 50-499", "seen 500+"]
     assert [coverage.group_of(count, [50, 500]) for count in (0, 1, 49, 50, 499, 500, 10_000)] == [0, 1, 1, 2, 2, 3, 3]
     vectors = load_facebook_vectors(str(subword_model))
     seen = sorted(vectors.index_to_key[:40], key=lambda word: vectors.get_vecattr(word, "count"))
     rare, common = seen[:4], seen[-4:]
     pairs = [(word, other, float(index)) for index, (word, other) in enumerate(zip(rare + common + ["pariss", "dogz", "unheardof"], common + rare + common[:3]))]
+    assert coverage.known_spelling(vectors, [("PARIS", "Dogz", 1.0)]) == [("paris", "dogz", 1.0)]  # matched without case
     counts = coverage.rarer_counts(vectors, pairs)
     assert counts[-3:] == [0, 0, 0]  # an unseen word makes the pair's rarer word unseen
     assert counts[0] == min(vectors.get_vecattr(rare[0], "count"), vectors.get_vecattr(common[0], "count"))
