@@ -77,7 +77,7 @@ def main() -> int:
     arguments = parser.parse_args()
     bounds = sorted(set(arguments.bounds))
     if bounds[0] < 2:
-        print("pairs_by_coverage: --bounds must be at least 2 (a count of 1 is already the first seen group)", file=sys.stderr)
+        print("pairs_by_coverage: --bounds must be at least 2 (every seen word occurs at least once)", file=sys.stderr)
         return 2
     for path in [arguments.pairs, *arguments.models]:
         if not path.is_file():
