@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rare_word_split import read_pairs  # this directory is on sys.path when the script runs
+from rare_word_split import checked_pairs  # this directory is on sys.path when the script runs
 
 
 def group_names(bounds: list[int]) -> list[str]:
@@ -79,14 +79,8 @@ def main() -> int:
     if bounds[0] < 2:
         print("pairs_by_coverage: --bounds must be at least 2 (every seen word occurs at least once)", file=sys.stderr)
         return 2
-    for path in [arguments.pairs, *arguments.models]:
-        if not path.is_file():
-            print(f"pairs_by_coverage: {path} does not exist", file=sys.stderr)
-            return 2
-    try:
-        pairs = read_pairs(arguments.pairs)
-    except ValueError as error:
-        print(f"pairs_by_coverage: {error}", file=sys.stderr)
+    pairs = checked_pairs("pairs_by_coverage", arguments.pairs, arguments.models)
+    if pairs is None:
         return 2
     models = {path.name: load_facebook_vectors(str(path)) for path in arguments.models}
     # Groups by the first model's vocabulary, so every model is scored on the same pairs.

@@ -57,6 +57,19 @@ def read_pairs(path: Path) -> list[tuple[str, str, float]]:
     return pairs
 
 
+def checked_pairs(script: str, pairs_path: Path, models: list[Path]) -> list[tuple[str, str, float]] | None:
+    """The pairs of `pairs_path`, once it and every model exist; None after one line on stderr, naming `script`, if not."""
+    for path in [pairs_path, *models]:
+        if not path.is_file():
+            print(f"{script}: no such file: {path}", file=sys.stderr)
+            return None
+    try:
+        return read_pairs(pairs_path)
+    except ValueError as error:
+        print(f"{script}: {error}", file=sys.stderr)
+        return None
+
+
 def source_words() -> dict[str, str]:
     """Misspelling -> the word it misspells, over the sets make_rare_words.py draws from."""
     originals = {}
@@ -132,17 +145,11 @@ def main() -> int:
     parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
     parser.add_argument("--shift", type=float, nargs="+", default=None, metavar="A", help="score again with A x the mean word vector added to every row")
     arguments = parser.parse_args()
-    for path in [arguments.pairs, *arguments.models]:
-        if not path.is_file():
-            print(f"rare_word_split: no such file: {path}", file=sys.stderr)
-            return 2
+    pairs = checked_pairs("rare_word_split", arguments.pairs, arguments.models)
+    if pairs is None:
+        return 2
     from gensim.models.fasttext import load_facebook_vectors
 
-    try:
-        pairs = read_pairs(arguments.pairs)
-    except ValueError as error:
-        print(f"rare_word_split: {error}", file=sys.stderr)
-        return 2
     originals = source_words()
     rows = []
     for path in arguments.models:
