@@ -67,6 +67,12 @@ def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> di
     return figures
 
 
+def model_labels(paths: list[Path]) -> list[str]:
+    """A column label per model: its file name, or its path where two models share a name."""
+    names = [path.name for path in paths]
+    return [name if names.count(name) == 1 else str(path) for name, path in zip(names, paths)]
+
+
 def main() -> int:
     from gensim.models.fasttext import load_facebook_vectors
 
@@ -82,7 +88,7 @@ def main() -> int:
     pairs = checked_pairs("pairs_by_coverage", arguments.pairs, arguments.models)
     if pairs is None:
         return 2
-    models = {path.name: load_facebook_vectors(str(path)) for path in arguments.models}
+    models = {label: load_facebook_vectors(str(path)) for label, path in zip(model_labels(arguments.models), arguments.models)}
     # Groups by the first model's vocabulary, so every model is scored on the same pairs.
     names = group_names(bounds)
     first_model = next(iter(models.values()))

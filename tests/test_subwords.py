@@ -1,6 +1,7 @@
 """Subwords: fastText's n-grams and buckets, its binary model through both loaders, unseen words, CBOW, the bad options."""
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -340,6 +341,7 @@ def test_pairs_by_coverage_groups_pairs_by_their_rarer_word_and_scores_each_grou
     coverage = _script("pairs_by_coverage")
     assert coverage.group_names([50, 500]) == ["unseen", "seen under 50", "seen 50-499", "seen 500+"]
     assert [coverage.group_of(count, [50, 500]) for count in (0, 1, 49, 50, 499, 500, 10_000)] == [0, 1, 1, 2, 2, 3, 3]
+    assert coverage.model_labels([Path("a/ours.bin"), Path("b/ours.bin"), Path("b/fasttext.bin")]) == [str(Path("a/ours.bin")), str(Path("b/ours.bin")), "fasttext.bin"]
     vectors = load_facebook_vectors(str(subword_model))
     seen = sorted(vectors.index_to_key[:40], key=lambda word: vectors.get_vecattr(word, "count"))
     rare, common = seen[:4], seen[-4:]
