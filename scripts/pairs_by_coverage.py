@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rare_word_split import checked_pairs  # this directory is on sys.path when the script runs
+from unsup_embed.evaluate_subwords import spelling_in
 
 
 def group_names(bounds: list[int]) -> list[str]:
@@ -39,9 +40,9 @@ def group_of(count: int, bounds: list[int]) -> int:
 
 
 def known_spelling(vectors, pairs) -> list[tuple[str, str, float]]:
-    """The pairs with each word in the vocabulary's spelling, matched without case as `unsup-embed evaluate` matches it (the most frequent spelling wins)."""
-    lowered = {word.lower(): word for word in reversed(vectors.index_to_key)}
-    return [(lowered.get(first.lower(), first.lower()), lowered.get(second.lower(), second.lower()), score) for first, second, score in pairs]
+    """The pairs with each word in the vocabulary's spelling, matched without case as `unsup-embed evaluate` matches it."""
+    spelled = spelling_in(vectors)
+    return [(spelled(first), spelled(second), score) for first, second, score in pairs]
 
 
 def rarer_counts(vectors, pairs) -> list[int]:

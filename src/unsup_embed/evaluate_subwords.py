@@ -25,11 +25,17 @@ import os
 import numpy as np
 
 
+def spelling_in(vectors):
+    """A function from a word to the vocabulary's spelling of it, matched without case as gensim matches (the most frequent spelling wins); an unknown word comes back lower-cased."""
+    lowered = {word.lower(): word for word in reversed(vectors.index_to_key)}
+    return lambda word: lowered.get(word.lower(), word.lower())
+
+
 def pair_figures(vectors, pairs_file: str | os.PathLike) -> tuple[float, float, float, int]:
     """(Spearman, Pearson, share of pairs skipped, pairs answered from n-grams)."""
     from scipy.stats import pearsonr, spearmanr
 
-    lowered = {word.lower(): word for word in reversed(vectors.index_to_key)}  # the most frequent spelling wins
+    spelled = spelling_in(vectors)
     similarities, scores, from_ngrams, total = [], [], 0, 0
     for line in _lines(pairs_file):
         fields = line.split("\t")
@@ -40,7 +46,7 @@ def pair_figures(vectors, pairs_file: str | os.PathLike) -> tuple[float, float, 
         except ValueError:
             continue
         total += 1
-        first, second = (lowered.get(word.lower(), word.lower()) for word in fields[:2])
+        first, second = (spelled(word) for word in fields[:2])
         unseen = sum(word not in vectors.key_to_index for word in (first, second))
         similarities.append(float(vectors.similarity(first, second)))
         scores.append(score)
