@@ -107,3 +107,58 @@ def test_a_block_of_steps_caps_each_step_by_its_own_updates_alone():
     for name in tables:
         assert np.allclose(np.asarray(trained[name]), np.asarray(expected[name]), atol=1e-6), name
         assert not np.allclose(np.asarray(trained[name]), tables[name])
+
+
+def with_subwords(step, ngram_rows_of):
+    """The step's subword fields, as SubwordPacker lists them: each distinct centre word's own row, then its n-gram rows; returns the words."""
+    centres = step["ids"][:, WINDOW : WINDOW + LENGTH]
+    words, slot = np.unique(centres, return_inverse=True)
+    rows = [[int(word), *ngram_rows_of(int(word))] for word in words]
+    budget = sum(len(each) for each in rows) + 3  # a little padding, read by nothing
+    step["subword_rows"] = np.zeros(budget, np.int32)
+    step["subword_owner"] = np.full(budget, LENGTH, np.int32)
+    flat = np.concatenate(rows)
+    step["subword_rows"][: flat.shape[0]] = flat
+    step["subword_owner"][: flat.shape[0]] = np.repeat(np.arange(len(rows)), [len(each) for each in rows])
+    step["subword_slot"] = slot.reshape(centres.shape).astype(np.int32)
+    return words
+
+
+@pytest.mark.parametrize("cap", [1e9, 3.0])
+def test_a_subword_step_moves_an_ngram_row_by_the_sum_of_its_words_own_rows_moves(cap):
+    """Every row of a word takes the same update, capped by the word's count: nothing moves where the loss cannot see.
+
+    An n-gram row used by several words and those words' own rows could
+    otherwise trade an offset (+d on the n-gram, -d on the own rows) that no
+    trained word's vector shows, and that piles up from step to step.
+    """
+    buckets = 4
+    ngram_rows_of = lambda word: [VOCABULARY + word % 3, VOCABULARY + 3]  # noqa: E731  (one n-gram shared by every word)
+    rng = np.random.default_rng(5)
+    model = Word2VecModel(VOCABULARY, DIM, window=WINDOW, length=LENGTH, negative_group=GROUP, noise_draws=DRAWS, row_update_cap=cap, buckets=buckets)
+    model.build()
+    tables = {
+        "input": rng.normal(scale=0.5, size=(VOCABULARY + buckets, DIM)).astype(np.float32),
+        "output": rng.normal(scale=0.5, size=(VOCABULARY, DIM)).astype(np.float32),
+    }
+    step = a_step(rng)
+    step["ids"][0, WINDOW : WINDOW + 8] = 7  # a word repeated: over a cap of 3 updates, where the others stay under it
+    words = with_subwords(step, ngram_rows_of)
+    trained, _, _, _ = sgd_step(model, tables, empty_tallies(model, tables, step), step)
+    change = np.asarray(trained["input"]) - tables["input"]
+    for bucket in range(buckets):
+        holders = [word for word in words if VOCABULARY + bucket in ngram_rows_of(word)]
+        assert np.allclose(change[VOCABULARY + bucket], change[holders].sum(axis=0), atol=1e-5), bucket
+    assert not np.allclose(change[words], 0.0)
+    unused = np.setdiff1d(np.arange(VOCABULARY), words)
+    assert np.allclose(change[unused], 0.0)
+    # Capped by the word's own count: the repeated word's rows move by cap / (its pair updates) of the uncapped move.
+    model.row_update_cap = 1e9
+    free, _, _, _ = sgd_step(model, tables, empty_tallies(model, tables, step), step)
+    free_change = np.asarray(free["input"]) - tables["input"]
+    _, counts = pair_masks(step["sentence"], step["seed"], WINDOW, LENGTH)
+    centres = step["ids"][0, WINDOW : WINDOW + LENGTH]
+    for word in words:
+        updates = float(np.asarray(counts)[0][centres == word].sum())
+        expected = min(1.0, cap / updates) if updates else 1.0
+        assert np.allclose(change[word], expected * free_change[word], atol=1e-6), word

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import keras
 from keras import ops
 
-from .subword_inputs import composite_inputs, row_updates
+from .subword_inputs import composite_inputs, word_updates
 from .window_products import window_scores, window_sums
 from .windows import mean_passing_full_gradient, neighbour_counts, offsets
 
@@ -48,12 +48,16 @@ class Lookup:
 
     `compose`, when given, turns the gathered rows into what the objective
     reads (with subwords: each position's mean of its input rows).
+    `by_word`: each id is one row of one word's, `updates` is that word's
+    count, and the row-update cap scales by it directly (with subwords);
+    otherwise the updates of all ids of a row are tallied together.
     """
 
     table: str
     ids: object
     updates: object
     compose: Callable | None = None
+    by_word: bool = False
 
 
 @dataclass
@@ -80,7 +84,8 @@ class StepPairs:
             return Lookup("input", grid_ids, updates)
         owner, slot = self.subword_owner, self.subword_slot
         slots = ops.shape(slot)[0] * ops.shape(slot)[1]
-        return Lookup("input", self.subword_rows, row_updates(updates, owner, slot, slots), lambda rows: composite_inputs(rows, owner, slot, slots))
+        compose = lambda rows: composite_inputs(rows, owner, slot, slots)  # noqa: E731
+        return Lookup("input", self.subword_rows, word_updates(updates, owner, slot, slots), compose, by_word=True)
 
     def neighbours(self, span_rows, index: int):
         """The rows at offsets(window)[index] of every centre: (rows, length, dim)."""

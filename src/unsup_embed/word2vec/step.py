@@ -11,7 +11,8 @@ the block's loss and pair totals. Each step:
 3. differentiates the summed per-centre loss with respect to those rows
    only (backend.py), so the step stays sparse: it never touches a row
    outside the batch;
-4. scales each row's summed update by the row-update cap (windows.py) and
+4. scales each row's summed update by the row-update cap (windows.py; with
+   subwords, a word's input rows by the word's count: subword_inputs.py) and
    adds it into its table with one scatter per table.
 
 That is plain SGD at word2vec's learning rate, as word2vec and gensim apply
@@ -48,12 +49,36 @@ def train_block(model, tables: dict, block: dict):
 
 
 def empty_tallies(model, tables: dict, step: dict) -> dict:
-    """The row-update cap's tally of each table a step like `step` updates, before a block's first step (windows.py)."""
-    sizes: dict[str, int] = {}  # row ids a step lists per table, fixed by the block's shapes
+    """The row-update cap's tally of each table whose rows a step like `step` counts together, before a block's first step (windows.py)."""
+    sizes: dict[str, int] = {}  # tallied row ids a step lists per table, fixed by the block's shapes
     for lookup in model.objective.lookups(step_pairs(model, step)):
-        name = model.table_name(lookup.table)
-        sizes[name] = sizes.get(name, 0) + math.prod(ops.shape(lookup.ids))
+        if not lookup.by_word:
+            name = model.table_name(lookup.table)
+            sizes[name] = sizes.get(name, 0) + math.prod(ops.shape(lookup.ids))
     return {name: empty_tally(ops.shape(tables[name])[0], size) for name, size in sizes.items()}
+
+
+def update_scales(lookups: list, cap: float, tally):
+    """(scales, tally): the row-update cap's scale of every id of `lookups`, in order, and the table's new tally.
+
+    A `by_word` lookup's rows are scaled by their word's count alone
+    (subword_inputs.word_updates); the others' ids are tallied together, so
+    that a row listed by several lookups counts all of its updates.
+    """
+    tallied = [lookup for lookup in lookups if not lookup.by_word]
+    if tallied:
+        ids = ops.concatenate([ops.reshape(lookup.ids, (-1,)) for lookup in tallied])
+        updates = ops.concatenate([ops.reshape(ops.cast(lookup.updates, "float32"), (-1,)) for lookup in tallied])
+        tallied_scales, tally = row_update_scales(ids, updates, cap, tally)
+    parts, start = [], 0
+    for lookup in lookups:
+        if lookup.by_word:
+            parts.append(ops.minimum(1.0, cap / ops.maximum(ops.reshape(ops.cast(lookup.updates, "float32"), (-1,)), 1e-6)))
+        else:
+            size = math.prod(ops.shape(lookup.ids))
+            parts.append(tallied_scales[start : start + size])
+            start += size
+    return ops.concatenate(parts), tally
 
 
 def step_pairs(model, step: dict) -> StepPairs:
@@ -89,8 +114,9 @@ def sgd_step(model, tables: dict, tallies: dict, step: dict):
     for name in sorted(set(table_of.values())):
         mine = [index for index, lookup in enumerate(lookups) if table_of[lookup.table] == name]
         ids = ops.concatenate([ops.reshape(lookups[i].ids, (-1,)) for i in mine])
-        updates = ops.concatenate([ops.reshape(ops.cast(lookups[i].updates, "float32"), (-1,)) for i in mine])
         grads = ops.concatenate([ops.reshape(gradients[i], (-1, dim)) for i in mine])
-        scale, new_tallies[name] = row_update_scales(ids, updates, model.row_update_cap, tallies[name])
+        scale, tally = update_scales([lookups[i] for i in mine], model.row_update_cap, tallies.get(name))
+        if tally is not None:
+            new_tallies[name] = tally
         new_tables[name] = backend.scatter_add(tables[name], ids, grads * ops.expand_dims(-rate * scale, -1))
     return new_tables, new_tallies, loss, ops.sum(pairs.counts)

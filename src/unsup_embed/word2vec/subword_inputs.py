@@ -19,7 +19,9 @@ the rows of its distinct words once, flat, never padded word by word:
   word it holds (`subword_slot`); unused entries point past the end, where
   nothing is read;
 - device side (`composite_inputs`): the rows are gathered once, summed per
-  distinct word and divided by their count, then spread to the positions.
+  distinct word and divided by their count, then spread to the positions;
+  the row-update cap scales a word's rows by the word's own count of
+  updates in the step (`word_updates`), never row by row.
 
 Skip-gram needs the composite vectors of the step's centres; CBOW those of
 every position of its rows' spans (the contexts). The cost of a step grows
@@ -91,18 +93,24 @@ def composite_inputs(rows, owner, slot, slots: int):
     return ops.take(words, slot, axis=0)
 
 
-def row_updates(per_position, owner, slot, slots: int):
-    """The pair updates each input row stands for, for the row-update cap: its word's, over √(the word's row count).
+def word_updates(per_position, owner, slot, slots: int):
+    """Per input row, the pair updates of the whole word it belongs to: the row-update cap scales all of a word's rows alike.
 
-    A row moves its word's composite vector by 1/(rows of the word) of its
-    own change. Counted in full, n-grams shared by many frequent words
-    (`<th`, `ing>`) hit the cap every step and learn far slower than
-    fastText's, whose n-grams carry most of a word's vector. Measured on
-    text8like, 1 epoch (docs/benchmarks.md): counting in full gave analogy
-    0.391 and rare-word Spearman 0.034; dividing by √rows 0.415 and 0.059;
-    dividing by the row count diverged; dividing only the n-gram rows by it
-    brought analogy down to 0.046.
+    Every row of a word gets the same gradient (the whole gradient of the
+    mean), so the word's vector moves by the full update whatever share of
+    it each row takes. Scaled row by row, a shared n-gram and the word's own
+    row would take different shares of the same update, and the difference
+    would go where the loss cannot see it: +d on the n-gram and -d on the
+    own rows of the words that contain it leaves every trained word's vector
+    as it was. Nothing pulls that back, so it piled up epoch after epoch:
+    with rows scaled by their own tallies (each row counting its word's
+    updates over √(the word's row count)), the most frequent n-grams grew
+    from norms of 6-20 after the first epoch of five to 18-68 after the
+    fifth (`ion` 68 against fastText's 13), and a word never seen, which has
+    no own row to cancel them, was pulled towards every other word sharing
+    them (docs/benchmarks.md, "Rows that drift where the loss cannot see").
+    Scaled by their word's count, an n-gram row still sums the updates of
+    every word that holds it, as fastText's does.
     """
     per_word = ops.segment_sum(ops.reshape(per_position, (-1,)), ops.reshape(slot, (-1,)), num_segments=slots + 1)
-    rows_per_word = ops.segment_sum(ops.ones_like(owner, dtype="float32"), owner, num_segments=slots + 1)
-    return ops.take(per_word / ops.sqrt(ops.maximum(rows_per_word, 1.0)), owner, axis=0)
+    return ops.take(per_word, owner, axis=0)
