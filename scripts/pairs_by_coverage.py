@@ -13,6 +13,12 @@ read with gensim's `load_facebook_vectors`.
 
     python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin
     python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin --bounds 50 500
+    python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin --shift -1 0 1
+
+`--shift A [A ...]` scores each model again with A times its mean word
+vector added to every input row (A = -1 removes it), as
+`rare_word_split.py --shift` does: how much each group's figure owes to the
+direction all of a model's vectors share.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rare_word_split import checked_pairs  # this directory is on sys.path when the script runs
+from rare_word_split import checked_pairs, mean_word_vector, shift_rows  # this directory is on sys.path when the script runs
 from unsup_embed.evaluate_subwords import spelling_in
 
 
@@ -81,6 +87,7 @@ def main() -> int:
     parser.add_argument("pairs", type=Path, help="word1<TAB>word2<TAB>score file")
     parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
     parser.add_argument("--bounds", type=int, nargs="+", default=[50], help="corpus counts that split the seen pairs (default: %(default)s)")
+    parser.add_argument("--shift", type=float, nargs="+", default=None, metavar="A", help="score again with A x the mean word vector added to every row")
     arguments = parser.parse_args()
     bounds = sorted(set(arguments.bounds))
     if bounds[0] < 2:
@@ -95,12 +102,22 @@ def main() -> int:
     first_model = next(iter(models.values()))
     groups = [group_of(count, bounds) for count in rarer_counts(first_model, known_spelling(first_model, pairs))]
     print(f"{arguments.pairs.name}: Spearman by the corpus count of each pair's rarer word (groups from {arguments.models[0].name}'s vocabulary)\n")
-    print("| group | pairs | " + " | ".join(models) + " |")
-    print("|---|---|" + "---|" * len(models))
-    figures = {name: spearman_by_group(vectors, pairs, groups, names) for name, vectors in models.items()}
+    figures = {}
+    for name, vectors in models.items():
+        if arguments.shift is None:
+            figures[name] = spearman_by_group(vectors, pairs, groups, names)
+            continue
+        mean, share = mean_word_vector(vectors)
+        applied = 0.0
+        for amount in arguments.shift:
+            shift_rows(vectors, (amount - applied) * mean)
+            applied = amount
+            figures[f"{name}, {amount:+g} x mean ({share:.2f})"] = spearman_by_group(vectors, pairs, groups, names)
+    print("| group | pairs | " + " | ".join(figures) + " |")
+    print("|---|---|" + "---|" * len(figures))
     for group in names + ["all"]:
         count = next(iter(figures.values()))[group][1]
-        print(f"| {group} | {count:,} | " + " | ".join(f"{figures[name][group][0]:.3f}" for name in models) + " |")
+        print(f"| {group} | {count:,} | " + " | ".join(f"{figures[name][group][0]:.3f}" for name in figures) + " |")
     return 0
 
 

@@ -358,3 +358,23 @@ def test_pairs_by_coverage_groups_pairs_by_their_rarer_word_and_scores_each_grou
     unseen = [pair for pair, group in zip(pairs, groups) if group == 0]
     expected = spearmanr([vectors.similarity(a, b) for a, b, _ in unseen], [score for _, _, score in unseen])[0]
     assert figures["unseen"] == (pytest.approx(expected), 3)
+
+
+def test_pairs_by_coverage_shift_scores_each_model_again_with_its_mean_word_vector_added(subword_model, tmp_path, monkeypatch, capsys):
+    coverage = _script("pairs_by_coverage")
+    vectors = load_facebook_vectors(str(subword_model))
+    words = vectors.index_to_key[:12]
+    pairs = [(first, second, float(index % 5)) for index, (first, second) in enumerate(zip(words, words[3:] + ["pariss", "dogz", "unheardof"]))]
+    pairs_file = tmp_path / "pairs.txt"
+    pairs_file.write_text("".join(f"{a}\t{b}\t{score}\n" for a, b, score in pairs), encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["pairs_by_coverage.py", str(pairs_file), str(subword_model), "--bounds", "1000", "--shift", "-1", "0"])
+    assert coverage.main() == 0
+    table = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines() if line.startswith("| all")]
+    removed, as_trained = (float(cell) for cell in table[0][2:])
+    names = coverage.group_names([1000])
+    groups = [coverage.group_of(count, [1000]) for count in coverage.rarer_counts(vectors, pairs)]
+    assert as_trained == pytest.approx(coverage.spearman_by_group(vectors, pairs, groups, names)["all"][0], abs=1e-3)
+    mean, _ = _rare_word_split().mean_word_vector(vectors)
+    _rare_word_split().shift_rows(vectors, -mean)
+    assert removed == pytest.approx(coverage.spearman_by_group(vectors, pairs, groups, names)["all"][0], abs=1e-3)
+    assert removed != as_trained
