@@ -78,6 +78,7 @@ def test_one_token_per_line_is_refused_with_its_reason(tmp_path, capsys):
     "arguments, message",
     [
         (["--alpha", "nan"], "--alpha must be a finite number"),
+        (["--ns-exponent", "inf"], "--ns-exponent must be a finite number"),
         (["--min-alpha", "-0.1"], "--min-alpha must be between 0 and --alpha"),
         (["--min-alpha", "0.5"], "--min-alpha must be between 0 and --alpha"),
         (["--dim", "100000000"], "more than the"),

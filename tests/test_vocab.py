@@ -90,3 +90,16 @@ def test_subsampling_and_noise_table_follow_word2vec():
     shares = np.bincount(table, minlength=3) / len(table)
     expected = np.array([900, 90, 10]) ** 0.75
     np.testing.assert_allclose(shares, expected / expected.sum(), atol=2e-3)
+
+
+@pytest.mark.parametrize("exponent", [0.75, 0.5, 0.0])
+def test_a_run_draws_its_noise_words_by_count_to_the_ns_exponent(exponent):
+    from unsup_embed.config import TrainConfig
+    from unsup_embed.training.trainers import noise_words
+    from unsup_embed.word2vec.blocks import BlockShape
+
+    vocabulary = Vocabulary(["a", "b", "c"], np.array([900, 90, 10]))
+    noise = noise_words(vocabulary, TrainConfig(ns_exponent=exponent), BlockShape.for_batch(1024, 4, 5))
+    shares = np.bincount(noise.table, minlength=3) / len(noise.table)
+    expected = np.array([900, 90, 10]) ** exponent  # 0.5 is fastText's; 0: every word alike
+    np.testing.assert_allclose(shares, expected / expected.sum(), atol=2e-3)

@@ -93,6 +93,13 @@ class TrainConfig:
     # (1 epoch) and 0.304 against 0.305 (5 epochs); skip-gram gained no time.
     negative_group: int | None = None
     noise_draws: int = 32
+    # Noise words are drawn in proportion to count ** ns_exponent (gensim's
+    # name): 0.75 is word2vec's and gensim's, 0.5 fastText's. With
+    # --subwords on text8like (docs/benchmarks.md, "Rows that drift where the
+    # loss cannot see"), 0.5 gave analogy 0.425 against 0.449 at 1 epoch and
+    # 0.535 against 0.523 at 5, Stanford RW 0.358 and 0.404 against 0.353
+    # and 0.400, misspellings 0.084 and 0.054 against 0.074 and 0.069.
+    ns_exponent: float = 0.75
     # Pair updates one table row takes at the full learning rate in one step;
     # a row repeated more often in the batch is scaled down to this many.
     # Small vocabularies and frequent words otherwise diverge (word2vec/windows.py).
@@ -149,7 +156,7 @@ class TrainConfig:
         row = min(self.batch_size, 128)
         if row % min(self.negative_group, row):
             raise ConfigError(f"--negative-group must divide the row of {row} centres, got {self.negative_group}")
-        for name in ("sample", "alpha", "min_alpha", "row_update_cap"):
+        for name in ("sample", "alpha", "min_alpha", "row_update_cap", "ns_exponent"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{flag(name)} must be a finite number, got {getattr(self, name)}")
         if self.sample < 0:

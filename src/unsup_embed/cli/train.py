@@ -48,6 +48,7 @@ _HELP = {
     "context_table": "neighbours and noise words from a second table (word2vec) or the word table itself",
     "negative_group": "consecutive centre words sharing one draw of noise words (default: 64 for skipgram, 128 for cbow)",
     "noise_draws": "noise words drawn for each group, shared by its centre words",
+    "ns_exponent": "noise words are drawn in proportion to count ** this: 0.75 is word2vec's and gensim's, 0.5 fastText's",
     "row_update_cap": "pair updates a vector takes at the full learning rate in one step; more are scaled down",
     "epochs": "passes over the corpus",
     "alpha": "initial learning rate, decayed linearly to --min-alpha",

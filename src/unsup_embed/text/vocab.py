@@ -101,7 +101,7 @@ class Vocabulary:
         return np.minimum(keep, 1.0).astype(np.float32)
 
     def noise_table(self, power: float = 0.75, size: int | None = None) -> np.ndarray:
-        """word2vec's unigram^0.75 table: a uniform index into it draws a noise word in O(1)."""
+        """word2vec's table of noise words, each in proportion to count ** power (word2vec's 0.75): a uniform index into it draws one in O(1)."""
         size = size or int(min(max(100 * len(self), 1_000_000), 10_000_000))
         weights = self.counts.astype(np.float64) ** power
         slots = np.floor(np.cumsum(weights) / weights.sum() * size).astype(np.int64)

@@ -164,7 +164,7 @@ def noise_words(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape):
         return None
     from ..word2vec.noise_words import NoiseWords
 
-    return NoiseWords(vocabulary.noise_table(), min(config.negative_group, shape.length), config.noise_draws)
+    return NoiseWords(vocabulary.noise_table(config.ns_exponent), min(config.negative_group, shape.length), config.noise_draws)
 
 
 def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShape, kept_counts: np.ndarray):
