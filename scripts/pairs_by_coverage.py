@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rare_word_split import checked_pairs, mean_word_vector, shift_rows  # this directory is on sys.path when the script runs
+from rare_word_split import checked_pairs, shifted  # this directory is on sys.path when the script runs
 from unsup_embed.evaluate_subwords import spelling_in
 
 
@@ -107,11 +107,7 @@ def main() -> int:
         if arguments.shift is None:
             figures[name] = spearman_by_group(vectors, pairs, groups, names)
             continue
-        mean, share = mean_word_vector(vectors)
-        applied = 0.0
-        for amount in arguments.shift:
-            shift_rows(vectors, (amount - applied) * mean)
-            applied = amount
+        for amount, share in shifted(vectors, arguments.shift):
             figures[f"{name}, {amount:+g} x mean ({share:.2f})"] = spearman_by_group(vectors, pairs, groups, names)
     print("| group | pairs | " + " | ".join(figures) + " |")
     print("|---|---|" + "---|" * len(figures))

@@ -107,6 +107,16 @@ def shift_rows(vectors, offset: np.ndarray) -> None:
     vectors.adjust_vectors()  # the words' vectors: means of their rows again
 
 
+def shifted(vectors, amounts: list[float]):
+    """For each A of `amounts` in turn, shift `vectors` in place to A x its mean word vector added, and yield (A, the mean's share)."""
+    mean, share = mean_word_vector(vectors)
+    applied = 0.0
+    for amount in amounts:
+        shift_rows(vectors, (amount - applied) * mean)
+        applied = amount
+        yield amount, share
+
+
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / norm if norm else 0.0
@@ -162,11 +172,7 @@ def main() -> int:
             scores, count = split_scores(vectors, pairs, originals)
             rows.append((str(path), count, scores))
             continue
-        mean, share = mean_word_vector(vectors)
-        applied = 0.0
-        for amount in arguments.shift:
-            shift_rows(vectors, (amount - applied) * mean)
-            applied = amount
+        for amount, share in shifted(vectors, arguments.shift):
             scores, count = split_scores(vectors, pairs, originals)
             rows.append((f"{path}, {amount:+g} x the mean word vector (norm {share:.2f} x the average)", count, scores))
     print("| model | pairs | " + " | ".join(COLUMNS) + " |")
