@@ -29,7 +29,7 @@ from keras import ops
 
 from . import backend
 from .objectives import StepPairs
-from .windows import empty_tally, pair_masks, row_update_scales
+from .windows import cap_scales, empty_tally, pair_masks, row_update_scales
 
 
 def train_block(model, tables: dict, block: dict):
@@ -73,7 +73,7 @@ def update_scales(lookups: list, cap: float, tally):
     parts, start = [], 0
     for lookup in lookups:
         if lookup.by_word:
-            parts.append(ops.minimum(1.0, cap / ops.maximum(ops.reshape(ops.cast(lookup.updates, "float32"), (-1,)), 1e-6)))
+            parts.append(cap_scales(ops.reshape(ops.cast(lookup.updates, "float32"), (-1,)), cap))
         else:
             size = math.prod(ops.shape(lookup.ids))
             parts.append(tallied_scales[start : start + size])

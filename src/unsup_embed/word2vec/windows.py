@@ -109,8 +109,12 @@ def row_update_scales(ids, updates, cap: float, tally):
     """
     counts, last_ids, last_updates = tally
     counts = backend.scatter_add(counts, ops.concatenate([last_ids, ids]), ops.concatenate([-last_updates, updates]))
-    per_position = ops.take(counts, ids, axis=0)
-    return ops.minimum(1.0, cap / ops.maximum(per_position, 1e-6)), (counts, ids, updates)
+    return cap_scales(ops.take(counts, ids, axis=0), cap), (counts, ids, updates)
+
+
+def cap_scales(updates, cap: float):
+    """min(1, cap / updates): the share of its summed update a row takes when it stands for `updates` pair updates."""
+    return ops.minimum(1.0, cap / ops.maximum(updates, 1e-6))
 
 
 def empty_tally(rows: int, size: int):
