@@ -57,9 +57,10 @@ print only).
 
 --backend jax runs unsup-embed on Keras' JAX backend; where JAX has a GPU
 it trains there (--pipeline auto), and the table adds its training time
-alone (from its log line "training took") and the most GPU memory in use
-while it ran (nvidia-smi every 0.2 s, with JAX taking memory as it needs it
-rather than most of the card at once).
+alone (from its log line "training took") and the most GPU memory it held
+(nvidia-smi every 0.2 s: its own process's figure, or where nvidia-smi lists
+no processes, the card's less what was in use before it started; JAX takes
+memory as it needs it rather than most of the card at once).
 
 --threads sets gensim's workers and fastText's thread; unsup-embed keeps its
 own --threads default (0: TensorFlow uses every core) unless --unsup-args
@@ -327,30 +328,75 @@ def tool_environment(tool: str, arguments) -> dict:
 
 
 class GpuMemory:
-    """The most GPU memory in use while the block runs (nvidia-smi every 0.2 s); `peak_mib` None without a GPU."""
+    """The most GPU memory the child held while the block ran (nvidia-smi every 0.2 s); `peak_mib` None without a GPU.
+
+    nvidia-smi lists each process's own memory where it can see the
+    processes (`--query-compute-apps`); the child's own figure is taken
+    then, so that memory another process holds on the card is not counted
+    (a process left over from an earlier command once made a run read
+    107,926 MiB). Where it lists none (inside some containers), the reading
+    is the whole card's memory in use less what was in use before the child
+    started. `how` says which of the two the peak came from.
+    """
+
+    def __init__(self):
+        self.peak_mib, self.how, self.pid = None, None, None
 
     def __enter__(self):
         import threading
 
-        self.peak_mib, self._stop, self._thread = None, threading.Event(), None
+        self._stop, self._thread = threading.Event(), None
         if shutil.which("nvidia-smi"):
+            self._baseline = card_memory_in_use()
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
 
     def _sample(self) -> None:
         while not self._stop.wait(0.2):
+            if self.pid is None or self._baseline is None:
+                continue
             try:
-                used = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5)
-                value = max(float(line) for line in used.stdout.split())
+                reading = child_gpu_memory(
+                    _nvidia_smi("--query-compute-apps=pid,used_memory"), _nvidia_smi("--query-gpu=memory.used"), self.pid, self._baseline
+                )
             except (OSError, ValueError, subprocess.SubprocessError):
                 continue
-            self.peak_mib = value if self.peak_mib is None else max(self.peak_mib, value)
+            if reading is not None and (self.peak_mib is None or reading[0] > self.peak_mib):
+                self.peak_mib, self.how = reading
 
     def __exit__(self, *exc):
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _nvidia_smi(query: str) -> str:
+    return subprocess.run(["nvidia-smi", query, "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5, check=True).stdout
+
+
+def card_memory_in_use() -> float | None:
+    """MiB in use on the GPUs nvidia-smi lists, summed; None where it cannot say."""
+    try:
+        return sum(float(line) for line in _nvidia_smi("--query-gpu=memory.used").split())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def child_gpu_memory(apps: str, card: str, pid: int, baseline: float) -> tuple[float, str] | None:
+    """(MiB, how) the child holds, from nvidia-smi's per-process lines (`pid, used_memory`) and its whole-card lines.
+
+    The child's own lines where nvidia-smi lists them; else, if it lists no
+    process at all, the card's memory in use less `baseline`; None where it
+    lists other processes and not the child (it has taken no memory yet).
+    """
+    rows = [[field.strip() for field in line.split(",")] for line in apps.splitlines() if line.strip()]
+    own = [float(used) for row_pid, used in rows if row_pid == str(pid)]
+    if own:
+        return sum(own), "the process's own"
+    if rows:
+        return None
+    return max(0.0, sum(float(line) for line in card.split()) - baseline), "the card's, less what was in use before"
 
 
 def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bool = True) -> dict:
@@ -361,9 +407,10 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
     print(f"running {NAMES[tool]}: {shown}", flush=True)
     stdout_path, stderr_path = work / f"{tool}.stdout", work / f"{tool}.stderr"
     with open(stdout_path, "w") as stdout, open(stderr_path, "w") as stderr:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=tool_environment(tool, arguments))
         with GpuMemory() as gpu_memory:
+            started = time.perf_counter()
+            child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=tool_environment(tool, arguments))
+            gpu_memory.pid = child.pid
             _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -383,7 +430,7 @@ def run_tool(tool: str, corpus: Path, work: Path, arguments, evaluate_output: bo
     if tool == "unsup-embed" and training:
         timing |= {"training": float(training.group(1)), "training_words_per_second": tokens * arguments.epochs / float(training.group(1))}
     if gpu_memory.peak_mib is not None:
-        timing["gpu_memory_mib"] = gpu_memory.peak_mib
+        timing |= {"gpu_memory_mib": gpu_memory.peak_mib, "gpu_memory_how": gpu_memory.how}
     if not evaluate_output:
         return {**timing, **extra}
     vectors = load_output(output.with_suffix(".bin") if arguments.subwords else output)
@@ -590,7 +637,7 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
         ("words/s (tokens x epochs / wall)", "words_per_second", "{:,.0f}"),
         ("peak RSS (MiB)", "peak_rss_mib", "{:,.0f}"),
         *([("training alone (s)" + (", median" if rounds else ""), "training", "{:.1f}"), ("words/s, training alone", "training_words_per_second", "{:,.0f}"),
-           ("peak GPU memory in use (MiB, nvidia-smi)", "gpu_memory_mib", "{:,.0f}")] if arguments.backend == "jax" else []),
+           ("peak GPU memory held (MiB, nvidia-smi)", "gpu_memory_mib", "{:,.0f}")] if arguments.backend == "jax" else []),
         ("analogy accuracy (restrict 30k)", "analogy", "{:.3f}"),
         ("  semantic", "semantic", "{:.3f}"),
         ("  syntactic", "syntactic", "{:.3f}"),
@@ -636,6 +683,9 @@ def format_table(results: dict, arguments, notes: list[str]) -> str:
     ]
     if written:
         notes = [*notes, "Writing the vectors file took " + ", ".join(written) + " wall time."]
+    read_from = sorted({results[tool]["gpu_memory_how"] for tool in tools if ok(results, tool) and results[tool].get("gpu_memory_how")})
+    if read_from:
+        notes = [*notes, "Peak GPU memory: " + " / ".join(read_from) + " memory in use (nvidia-smi)."]
     if ok(results, "fasttext") and results["fasttext"].get("end_of_line"):
         notes = [*notes, f"fastText's tokens include {results['fasttext']['end_of_line']:,} of its end-of-line token `</s>`, which it trains on."]
     if notes:

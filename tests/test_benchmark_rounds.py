@@ -2,6 +2,8 @@
 
 import argparse
 import importlib.util
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -105,5 +107,40 @@ def test_jax_rounds_give_the_median_training_time_and_the_most_gpu_memory(benchm
     )  # fmt: skip
     table = benchmark.format_table({"unsup-embed": combined}, arguments, [])
     assert "| training alone (s), median | 4.0 |" in table
-    assert "| peak GPU memory in use (MiB, nvidia-smi) | 1,650 |" in table
+    assert "| peak GPU memory held (MiB, nvidia-smi) | 1,650 |" in table
     assert benchmark.tool_environment("unsup-embed", arguments)["KERAS_BACKEND"] == "jax"
+
+
+def test_the_childs_gpu_memory_is_its_own_where_nvidia_smi_lists_processes_else_the_card_less_what_was_there(benchmark):
+    apps = "4242, 1650\n77, 105000\n"  # the child, and another process holding most of the card
+    assert benchmark.child_gpu_memory(apps, "107000\n", 4242, 105000.0) == (1650.0, "the process's own")
+    assert benchmark.child_gpu_memory("77, 105000\n", "105000\n", 4242, 105000.0) is None  # the child holds nothing yet
+    assert benchmark.child_gpu_memory("", "106650\n", 4242, 105000.0) == (1650.0, "the card's, less what was in use before")
+
+
+def _fake_nvidia_smi(folder: Path, monkeypatch) -> None:
+    """An `nvidia-smi` that answers from files: apps.txt for --query-compute-apps, and used.txt, one line read per call."""
+    script = folder / "nvidia-smi"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"cd {folder}\n"
+        'case "$1" in\n'
+        "  --query-compute-apps=*) cat apps.txt ;;\n"
+        "  *) head -n 1 used.txt; if [ $(wc -l < used.txt) -gt 1 ]; then sed -i 1d used.txt; fi ;;\n"
+        "esac\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_gpu_memory_sampling_leaves_out_what_other_processes_hold(benchmark, listed, tmp_path, monkeypatch):
+    _fake_nvidia_smi(tmp_path, monkeypatch)
+    # Another process holds 105,000 MiB from the start; the child's 1,650 MiB come on top.
+    (tmp_path / "used.txt").write_text("105000\n106650\n")
+    (tmp_path / "apps.txt").write_text(f"77, 105000\n{os.getpid()}, 1650\n" if listed else "")
+    with benchmark.GpuMemory() as memory:
+        memory.pid = os.getpid()
+        time.sleep(0.7)
+    assert memory.peak_mib == 1650.0
+    assert memory.how == ("the process's own" if listed else "the card's, less what was in use before")
