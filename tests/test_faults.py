@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from gensim.models import KeyedVectors
@@ -82,12 +83,44 @@ def test_one_token_per_line_is_refused_with_its_reason(tmp_path, capsys):
         (["--min-alpha", "-0.1"], "--min-alpha must be between 0 and --alpha"),
         (["--min-alpha", "0.5"], "--min-alpha must be between 0 and --alpha"),
         (["--dim", "100000000"], "more than the"),
+        (["--alpha", "0"], "--alpha must be positive"),
+        (["--row-update-cap", "0"], "--row-update-cap must be positive"),
+        (["--max-vocab", "0"], "--max-vocab must be at least 1"),
+        (["--threads", "-1"], "--threads must be 0 (as many as cores) or positive"),
+        (["--peer-timeout", "0"], "--peer-timeout must be a positive number of seconds"),
+        (["--peer-timeout", "inf"], "--peer-timeout must be a positive number of seconds"),
+        (["--batch-size", "24"], "--batch-size must be a multiple of 16 up to 128, and of 128 beyond"),
+        (["--batch-size", "200"], "--batch-size must be a multiple of 16 up to 128, and of 128 beyond"),
+        (["--negative-group", "3"], "--negative-group must divide the row"),
+        (["--architecture", "cbow", "--objective", "distance"], "--architecture cbow trains with negative sampling only"),
+        (["--token-pattern", "("], "--token-pattern is not a valid regular expression"),
+        (["--checkpoint-every", "soon"], "--checkpoint-every must be a duration such as 90s"),
+        (["--resume"], "no checkpoint to resume in"),
     ],
 )
 def test_impossible_options_are_one_line_and_leave_nothing(arguments, message, tmp_path, small_corpus, capsys):
     code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, *arguments], capsys)
     assert code == 2 and message in err and len(error_lines(err)) == 1 and "Traceback" not in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+def test_a_work_dir_that_is_a_file_or_cannot_be_created_is_refused_before_reading(tmp_path, small_corpus, capsys, monkeypatch):
+    monkeypatch.setattr(run_module, "corpus_ids", lambda *a, **k: pytest.fail("the corpus was read"))
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, "--work-dir", small_corpus], capsys)
+    assert code == 2 and "is a file; give a directory" in err and len(error_lines(err)) == 1
+    if Path("/proc/self").is_dir():  # a place no one can create folders in, root included (os.access says root can)
+        code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST, "--work-dir", "/proc/unsup-embed/work"], capsys)
+        assert code == 2 and "cannot be created or written; choose another place" in err and len(error_lines(err)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_the_corpus_is_one_line(tmp_path, capsys):
+    fifo = tmp_path / "corpus"
+    os.mkfifo(fifo)
+    code, err = run_cli([fifo, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 2 and "is not a regular file or a directory (a FIFO or a device?)" in err and len(error_lines(err)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus"]
 
 
 def test_tensorboard_naming_a_file_is_refused_before_reading(tmp_path, small_corpus, capsys, monkeypatch):

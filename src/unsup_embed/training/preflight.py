@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
@@ -68,8 +69,12 @@ def check_work_dir(directory: str | None) -> None:
     ancestor = path.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
+    # A real try, not os.access: root passes every permission check, yet cannot create folders in /proc or on
+    # a read-only mount, and the run would fail only once its reading pass had begun.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".unsup-embed-check-", dir=ancestor))
+    except OSError:
+        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place") from None
 
 
 def table_bytes(config: TrainConfig, vocabulary_size: int) -> int:
