@@ -114,6 +114,14 @@ def test_a_work_dir_that_is_a_file_or_cannot_be_created_is_refused_before_readin
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc here")
+def test_an_output_folder_no_file_can_be_made_in_is_refused_before_reading(tmp_path, small_corpus, capsys, monkeypatch):
+    # os.access says root may write to /proc; nothing can be created there, and the run failed at its lock file.
+    monkeypatch.setattr(run_module, "corpus_ids", lambda *a, **k: pytest.fail("the corpus was read"))
+    code, err = run_cli([small_corpus, "-o", "/proc/v.bin", *FAST], capsys)
+    assert code == 2 and "output directory '/proc' is not writable; choose another -o" in err and len(error_lines(err)) == 1
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_as_the_corpus_is_one_line(tmp_path, capsys):
     fifo = tmp_path / "corpus"

@@ -199,6 +199,7 @@ def test_command_prints_validation_accuracy_last(files, tmp_path, capsys):
         ({"extra": ["--label-format", "tsv"]}, "is not 'LABEL<TAB>text'"),
         ({"extra": ["--epochs", "0"]}, "--epochs must be at least 1"),
         ({"out": "{root}/train.ft"}, "is a file"),
+        ({"out": "/proc/unsup-embed/fused"}, "cannot create files under '/proc'"),  # root may write anywhere, and still not there
     ],
 )
 def test_bad_input_exits_2_with_one_line(files, tmp_path, capsys, change, message):

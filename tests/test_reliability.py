@@ -2,6 +2,7 @@
 outputs that never appear half-written. Each case is listed in docs/reliability.md."""
 
 import os
+import tempfile
 import signal
 import subprocess
 import sys
@@ -52,9 +53,15 @@ def test_directory_of_binary_files(tmp_path, capsys):
 
 
 def test_output_directory_not_writable(tmp_path, capsys, toy_corpus, monkeypatch):
-    # Tests may run as root, for whom permission bits do not bind: ask os.access.
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real_access(path, mode))
+    # Tests may run as root, for whom permission bits do not bind: the check creates a folder there, refused here.
+    real_mkdtemp = tempfile.mkdtemp
+
+    def refuse(*args, dir=None, **kwargs):
+        if dir is not None and str(dir) == str(tmp_path):
+            raise PermissionError(13, "Permission denied", str(dir))
+        return real_mkdtemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     code, error = run_cli([toy_corpus, "-o", tmp_path / "v.bin"], capsys)
     assert_one_line_error(code, error, "is not writable")
 

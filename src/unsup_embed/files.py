@@ -3,6 +3,9 @@
 - `atomic_path(path)` hands out a hidden temporary name beside `path` and
   renames it over `path` only once the block succeeded: whatever kills the
   process, no file appears under its final name half-written.
+- `can_create_in(directory)` says whether files can be made there, by making
+  (and removing) one: a permission check passes for root where nothing can
+  be created (`/proc`, a read-only mount), and the run then failed late.
 - `check_free_space(directory, needed, what)` fails with one line before a
   write that cannot fit, instead of letting the write die half-way (some
   writers, h5py among them, do not fail cleanly on a full disk).
@@ -58,6 +61,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def can_create_in(directory: str | os.PathLike) -> bool:
+    """Whether a file can be created in the existing folder `directory` (one is created and removed)."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".unsup-embed-check-", dir=directory))
+    except OSError:
+        return False
+    return True
 
 
 def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..files import atomic_path
+from ..files import atomic_path, can_create_in
 from ..vectors import save_word2vec
 
 OUTPUT_NAMES = ("classifier.keras", "fused.vec", "source_weights.tsv")
@@ -45,7 +45,7 @@ def check_output_dir(output_dir: str | os.PathLike, force: bool = False) -> None
     ancestor = output_dir.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent
-    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+    if not ancestor.is_dir() or not can_create_in(ancestor):
         raise ConfigError(f"cannot create files under {str(ancestor)!r}; choose another -o")
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
 from ..errors import ConfigError
+from ..files import can_create_in
 
 
 def check_output(output: Path, corpus_path: Path, force: bool) -> None:
@@ -30,7 +30,7 @@ def check_output(output: Path, corpus_path: Path, force: bool) -> None:
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
         raise ConfigError(f"output directory {str(directory)!r} does not exist; create it first")
-    if not os.access(directory, os.W_OK | os.X_OK):
+    if not can_create_in(directory):
         raise ConfigError(f"output directory {str(directory)!r} is not writable; choose another -o")
     if output.is_dir():
         raise ConfigError(f"output {str(output)!r} is a directory; give a file name such as vectors.bin")
@@ -69,12 +69,8 @@ def check_work_dir(directory: str | None) -> None:
     ancestor = path.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent
-    # A real try, not os.access: root passes every permission check, yet cannot create folders in /proc or on
-    # a read-only mount, and the run would fail only once its reading pass had begun.
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".unsup-embed-check-", dir=ancestor))
-    except OSError:
-        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place") from None
+    if not can_create_in(ancestor):  # tried, not os.access: the run would fail only once its reading pass had begun
+        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
 
 
 def table_bytes(config: TrainConfig, vocabulary_size: int) -> int:
