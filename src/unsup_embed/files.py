@@ -72,6 +72,14 @@ def can_create_in(directory: str | os.PathLike) -> bool:
     return True
 
 
+def nearest_existing(path: str | os.PathLike) -> Path:
+    """`path` made absolute if it exists, else its nearest ancestor that does: where a missing folder would be created."""
+    path = Path(path).absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def check_free_space(directory: str | os.PathLike, needed: int, what: str) -> None:
     """Raise RunFailure if `directory`'s file system has less than `needed` bytes free (with a margin)."""
     try:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..files import atomic_path, can_create_in
+from ..files import atomic_path, can_create_in, nearest_existing
 from ..vectors import save_word2vec
 
 OUTPUT_NAMES = ("classifier.keras", "fused.vec", "source_weights.tsv")
@@ -42,9 +42,7 @@ def check_output_dir(output_dir: str | os.PathLike, force: bool = False) -> None
     existing = [name for name in OUTPUT_NAMES if (output_dir / name).exists()]
     if existing and not force:
         raise ConfigError(f"{output_dir} already holds {', '.join(existing)}; pass --force to replace them, or choose another -o")
-    ancestor = output_dir.absolute()
-    while not ancestor.exists():
-        ancestor = ancestor.parent
+    ancestor = nearest_existing(output_dir)
     if not ancestor.is_dir() or not can_create_in(ancestor):
         raise ConfigError(f"cannot create files under {str(ancestor)!r}; choose another -o")
 

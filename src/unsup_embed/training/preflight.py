@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
 from ..errors import ConfigError
-from ..files import can_create_in
+from ..files import can_create_in, nearest_existing
 
 
 def check_output(output: Path, corpus_path: Path, force: bool) -> None:
@@ -56,8 +56,12 @@ def run_files_inside(corpus_path: Path, paths: list[Path]) -> list[Path]:
 
 
 def check_tensorboard(directory: str | None) -> None:
-    if directory is not None and Path(directory).exists() and not Path(directory).is_dir():
+    if directory is None:
+        return
+    if Path(directory).exists() and not Path(directory).is_dir():
         raise ConfigError(f"--tensorboard {directory!r} is a file; give a directory (it is created if missing)")
+    if not can_create_in(nearest_existing(Path(directory))):  # else TensorFlow's summary writer fails with a traceback
+        raise ConfigError(f"--tensorboard {directory!r} cannot be created or written; choose another place")
 
 
 def check_work_dir(directory: str | None) -> None:
@@ -66,10 +70,7 @@ def check_work_dir(directory: str | None) -> None:
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--work-dir {directory!r} is a file; give a directory")
-    ancestor = path.absolute()
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not can_create_in(ancestor):  # tried, not os.access: the run would fail only once its reading pass had begun
+    if not can_create_in(nearest_existing(path)):  # tried, not os.access: the run would fail only once its reading pass had begun
         raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
 
 
