@@ -4,6 +4,7 @@ import bz2
 import errno
 import gzip
 import logging
+import os
 import struct
 import time
 
@@ -247,6 +248,10 @@ def test_directory_and_missing_file_are_named(tmp_path):
         load_vectors(tmp_path / "nope.vec")
     with pytest.raises(VectorsFileError, match="is a directory"):
         sniff_layout(tmp_path)
+    if hasattr(os, "mkfifo"):  # it exists, so "does not exist" would mislead
+        os.mkfifo(tmp_path / "pipe.vec")
+        with pytest.raises(VectorsFileError, match=r"is not a regular file \(a FIFO or a device\?\)"):
+            load_vectors(tmp_path / "pipe.vec")
 
 
 def test_vectors_file_error_is_an_input_error():

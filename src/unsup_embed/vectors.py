@@ -231,7 +231,8 @@ def _existing_file(path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise VectorsFileError(f"{str(path)!r} is a directory; give a vectors file")
     if not path.is_file():
-        raise VectorsFileError(f"vectors file {str(path)!r} does not exist")
+        reason = "is not a regular file (a FIFO or a device?)" if path.exists() else "does not exist"
+        raise VectorsFileError(f"vectors file {str(path)!r} {reason}; give a vectors file")
     return path
 
 
