@@ -175,6 +175,29 @@ def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_p
     assert not (tmp_path / "v.bin.ckpt").exists()
 
 
+def test_resume_refuses_a_corpus_changed_in_place_and_accepts_it_by_another_path(tmp_path, small_corpus, capsys, monkeypatch):
+    def interrupted_export(*arguments, **keywords):
+        raise KeyboardInterrupt
+
+    output = tmp_path / "v.bin"
+    with monkeypatch.context() as patch:
+        patch.setattr(run_module, "export", interrupted_export)
+        assert run_cli([small_corpus, "-o", output, *FAST], capsys)[0] == 130
+    # The same file by a relative path, through a link: the checkpoint holds resolved paths.
+    link = tmp_path / "linked.txt"
+    link.symlink_to(small_corpus)
+    monkeypatch.chdir(tmp_path)
+    with monkeypatch.context() as patch:  # only the fingerprint is checked here: stop where training would start
+        patch.setattr(run_module, "export", interrupted_export)
+        code, err = run_cli(["linked.txt", "-o", "v.bin", *FAST, "--resume"], capsys)
+    assert code == 130 and "cannot resume" not in err
+    text = small_corpus.read_text()
+    small_corpus.write_text(text.replace("the", "a", 1))  # the same size or not, changed in place
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)
+    assert code == 2 and "cannot resume" in err and "changed since the checkpoint" in err and small_corpus.name in err
+    assert len(error_lines(err)) == 1 and (tmp_path / "v.bin.ckpt" / "state.json").exists()
+
+
 def test_ctrl_c_while_reading_leaves_nothing(tmp_path, small_corpus, capsys, monkeypatch):
     def interrupted_reading(*arguments, **keywords):
         raise KeyboardInterrupt
