@@ -120,3 +120,13 @@ def test_missing_evaluation_files_are_named(planted, capsys):
     assert "evaluation file" in capsys.readouterr().err
     assert main(["evaluate", str(directory / "missing.bin")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option, message", [(["--restrict", "-1"], "--restrict must be 0 (all words) or positive"), (["--topn", "0"], "--topn must be at least 1")]
+)
+def test_out_of_range_options_are_one_line_exit_2(planted, capsys, option, message):
+    directory, questions, _ = planted
+    assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(questions), *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err

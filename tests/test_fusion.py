@@ -195,6 +195,7 @@ def test_command_prints_validation_accuracy_last(files, tmp_path, capsys):
         ({"source2": "{root}/missing.vec"}, "does not exist"),
         ({"source2": "{root}/train.ft"}, "is not a vectors file"),
         ({"source2": None}, "two or more --source"),
+        ({"source2": "{root}/foreign.vec"}, "foreign.vec has none of the 100 training words; is it a vectors file for this language?"),
         ({"train": "{root}/plain.txt"}, "cannot tell the label format"),
         ({"extra": ["--label-format", "tsv"]}, "is not 'LABEL<TAB>text'"),
         ({"extra": ["--epochs", "0"]}, "--epochs must be at least 1"),
@@ -205,6 +206,7 @@ def test_command_prints_validation_accuracy_last(files, tmp_path, capsys):
 def test_bad_input_exits_2_with_one_line(files, tmp_path, capsys, change, message):
     root = files["root"]
     (root / "plain.txt").write_text("some words\nmore words\n")
+    (root / "foreign.vec").write_text("2 3\nzzq 0.1 0.2 0.3\nqqz 0.3 0.2 0.1\n")
     source2 = change.get("source2", str(files["noise"]))
     arguments = ["--source", str(files["informative"])] + (["--source", source2.format(root=root)] if source2 else [])
     arguments += ["--train", change.get("train", str(files["train"])).format(root=root)]
