@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -205,6 +206,17 @@ def test_ctrl_c_while_reading_leaves_nothing(tmp_path, small_corpus, capsys, mon
     monkeypatch.setattr(run_module, "corpus_ids", interrupted_reading)
     code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
     assert code == 130 and "while reading the corpus" in err and "nothing was written" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+def test_sigterm_while_reading_leaves_nothing(tmp_path, small_corpus, capsys, monkeypatch):
+    def terminated_reading(*arguments, **keywords):
+        os.kill(os.getpid(), signal.SIGTERM)  # the run's own handler turns it into an exception here
+        pytest.fail("SIGTERM did not stop the reading")
+
+    monkeypatch.setattr(run_module, "corpus_ids", terminated_reading)
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 143 and "SIGTERM while reading the corpus: stopped; nothing was written" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
 
 
