@@ -159,6 +159,21 @@ def test_a_second_run_on_the_same_output_is_told_who_holds_it(tmp_path, small_co
     assert not output.with_name("v.bin.lock").exists()
 
 
+def test_a_garbled_lock_is_taken_for_stale_and_taken_over(tmp_path, small_corpus, capsys, caplog):
+    (tmp_path / "v.bin.lock").write_bytes(b"\x00not json{")
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 0 and (tmp_path / "v.bin").exists() and not (tmp_path / "v.bin.lock").exists()
+    assert "taking over the lock" in caplog.text
+
+
+def test_a_lock_held_on_another_host_is_refused_with_its_holder(tmp_path, small_corpus, capsys):
+    lock = tmp_path / "v.bin.lock"
+    lock.write_text(json.dumps({"pid": 4242, "host": "elsewhere.example"}))
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 1 and "a run on host elsewhere.example (process 4242) holds" in err and f"remove {lock}" in err
+    assert len(error_lines(err)) == 1 and lock.exists() and not (tmp_path / "v.bin").exists()
+
+
 def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_path, small_corpus, capsys, monkeypatch):
     def interrupted_export(*arguments, **keywords):
         raise KeyboardInterrupt

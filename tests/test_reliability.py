@@ -2,10 +2,10 @@
 outputs that never appear half-written. Each case is listed in docs/reliability.md."""
 
 import os
-import tempfile
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
