@@ -130,3 +130,16 @@ def test_out_of_range_options_are_one_line_exit_2(planted, capsys, option, messa
     assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(questions), *option]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_ctrl_c_in_evaluate_is_one_line_exit_130(planted, capsys, monkeypatch):
+    import unsup_embed.evaluate as evaluate_module
+
+    def interrupted(*arguments, **keywords):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate_module, "evaluate", interrupted)
+    directory, questions, _ = planted
+    assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(questions)]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "unsup-embed evaluate: interrupted; nothing was replaced"
