@@ -16,6 +16,18 @@ def test_fasttext_lines(tmp_path):
     assert data.labels.tolist() == [1, 0, 1]
 
 
+def test_a_unicode_line_separator_stays_inside_its_row(tmp_path):
+    path = tmp_path / "train.ft"
+    # U+2028 and U+0085 end lines for str.splitlines(), but not in these files: rows end at \n or \r\n.
+    path.write_text("__label__pos a fine\u2028film\r\n__label__neg dull\x85dull\n__label__pos last\n", encoding="utf-8", newline="")
+    data = read_labelled(path)
+    assert data.texts == ["a fine film", "dull dull", "last"]  # three rows; inside one, any whitespace parts tokens
+    assert data.labels.tolist() == [1, 0, 1]
+    tsv = tmp_path / "train.tsv"
+    tsv.write_text("pos\ta fine\u2028film\nneg\tdull\n", encoding="utf-8", newline="")
+    assert read_labelled(tsv, "tsv").texts == ["a fine\u2028film", "dull"]
+
+
 def test_tsv_lines(tmp_path):
     path = tmp_path / "train.tsv"
     path.write_text("sport\tthe match\nart\ta painting\tin oil\nnews\ttoday\n")
