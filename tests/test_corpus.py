@@ -4,6 +4,7 @@ import logging
 import lzma
 import os
 import threading
+import zipfile
 
 import pytest
 
@@ -23,6 +24,27 @@ def test_compressed_files_are_read_by_extension(tmp_path):
     lzma.open(tmp_path / "c.xz", "wt").write("delta epsilon\n")
     (tmp_path / "d.txt").write_text("Zeta ETA\n")
     assert words(TextCorpus(tmp_path)) == ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"]
+
+
+def test_a_zip_is_read_as_its_text_members_one_after_another(tmp_path):
+    with zipfile.ZipFile(tmp_path / "corpus.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("text8", "alpha beta gamma")  # no newline at the end: the next member is not joined to it
+        archive.writestr("more/", "")
+        archive.writestr("more/b.txt", "delta\nepsilon zeta\n")
+        archive.writestr("__MACOSX/more/._b.txt", "\x00\x05binary metadata")
+        archive.writestr(".hidden", "secret")
+    corpus = TextCorpus(tmp_path / "corpus.zip")
+    assert list(corpus) == [["alpha", "beta", "gamma"], ["delta"], ["epsilon", "zeta"]]
+    assert list(corpus) == [["alpha", "beta", "gamma"], ["delta"], ["epsilon", "zeta"]]  # restartable
+    assert corpus.stats.skipped == []
+
+
+def test_a_broken_zip_is_skipped_and_named(tmp_path, caplog):
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "ok.txt").write_text("one two\n")
+    corpus = TextCorpus(tmp_path)
+    assert words(corpus) == ["one", "two"]
+    assert corpus.stats.skipped == [str(tmp_path / "broken.zip")] and "broken.zip" in caplog.text
 
 
 def test_directory_is_walked_recursively_in_sorted_order_skipping_hidden(tmp_path):

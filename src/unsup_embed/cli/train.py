@@ -72,7 +72,7 @@ _CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_tab
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("corpus", help="a text file or a directory of text files (.gz, .bz2, .xz too)")
+    parser.add_argument("corpus", help="a text file or a directory of text files (.gz, .bz2, .xz and .zip too)")
     parser.add_argument("-o", "--output", default="vectors.bin", help="vectors file: .bin binary, .txt/.vec text word2vec format (.gz/.bz2 compressed)")
     parser.add_argument("--format", dest="output_format", choices=FORMATS, default=None, help="override the format implied by the extension")
     parser.add_argument("--force", action="store_true", help="replace an existing output file, or discard an unfinished run's checkpoint")

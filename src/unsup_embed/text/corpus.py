@@ -11,7 +11,8 @@ What it does:
   directories (name starting with ".") are skipped, and so are the paths in
   `exclude` (a run's own outputs when they lie inside the corpus folder) and
   anything that is not a regular file (FIFOs, sockets, devices), with a warning;
-- `.gz`, `.bz2` and `.xz` are decompressed by extension; anything else is text;
+- `.gz`, `.bz2` and `.xz` are decompressed by extension, and a `.zip` is read
+  as its members one after another (archives.py); anything else is text;
 - UTF-8 decoding; undecodable bytes become U+FFFD and are counted;
 - a file whose first block holds a NUL byte is taken for binary and skipped
   with a warning naming it; an unreadable file is skipped the same way;
@@ -41,11 +42,13 @@ import lzma
 import os
 import re
 import stat
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CorpusError
+from .archives import open_zip
 from .shards import TokenAlignedRange, shard_ranges
 from .tokenizer import Tokenizer
 
@@ -54,7 +57,7 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 1 << 20
 MAX_SENTENCE_TOKENS = 10_000
 _SNIFF_BYTES = 8192
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": open_zip}
 # Undecodable bytes decode to lone surrogates under "surrogateescape"; valid
 # UTF-8 never yields one, so each one found is one undecodable byte.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -179,7 +182,7 @@ class TextCorpus:
                 counted = raw.tell()
                 self.stats.bytes_read += counted - start
                 yield from self._sentences(file, head, stream, raw, counted)
-        except (OSError, EOFError, lzma.LZMAError) as error:
+        except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as error:
             self._skip(file, f"cannot be read ({error.__class__.__name__}: {error})")
 
     def _skip(self, file: Path, reason: str) -> None:
