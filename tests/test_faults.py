@@ -174,14 +174,20 @@ def test_a_lock_held_on_another_host_is_refused_with_its_holder(tmp_path, small_
     assert len(error_lines(err)) == 1 and lock.exists() and not (tmp_path / "v.bin").exists()
 
 
-def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_path, small_corpus, capsys, monkeypatch):
-    def interrupted_export(*arguments, **keywords):
-        raise KeyboardInterrupt
+def ctrl_c(*arguments, **keywords):
+    raise KeyboardInterrupt
 
-    output = tmp_path / "v.bin"
+
+def run_stopped_at_export(arguments, capsys, monkeypatch):
+    """(exit status, stderr) of a run given Ctrl-C as it starts writing the vectors: it keeps its checkpoint."""
     with monkeypatch.context() as patch:
-        patch.setattr(run_module, "export", interrupted_export)
-        code, err = run_cli([small_corpus, "-o", output, *FAST], capsys)
+        patch.setattr(run_module, "export", ctrl_c)
+        return run_cli(arguments, capsys)
+
+
+def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_path, small_corpus, capsys, monkeypatch):
+    output = tmp_path / "v.bin"
+    code, err = run_stopped_at_export([small_corpus, "-o", output, *FAST], capsys, monkeypatch)
     assert code == 130
     assert "while writing the vectors" in err and "training had finished" in err and "--resume" in err
     assert (tmp_path / "v.bin.ckpt" / "state.json").exists() and not output.exists()
@@ -192,20 +198,13 @@ def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_p
 
 
 def test_resume_refuses_a_corpus_changed_in_place_and_accepts_it_by_another_path(tmp_path, small_corpus, capsys, monkeypatch):
-    def interrupted_export(*arguments, **keywords):
-        raise KeyboardInterrupt
-
     output = tmp_path / "v.bin"
-    with monkeypatch.context() as patch:
-        patch.setattr(run_module, "export", interrupted_export)
-        assert run_cli([small_corpus, "-o", output, *FAST], capsys)[0] == 130
+    assert run_stopped_at_export([small_corpus, "-o", output, *FAST], capsys, monkeypatch)[0] == 130
     # The same file by a relative path, through a link: the checkpoint holds resolved paths.
     link = tmp_path / "linked.txt"
     link.symlink_to(small_corpus)
     monkeypatch.chdir(tmp_path)
-    with monkeypatch.context() as patch:  # only the fingerprint is checked here: stop where training would start
-        patch.setattr(run_module, "export", interrupted_export)
-        code, err = run_cli(["linked.txt", "-o", "v.bin", *FAST, "--resume"], capsys)
+    code, err = run_stopped_at_export(["linked.txt", "-o", "v.bin", *FAST, "--resume"], capsys, monkeypatch)  # accepted, or not
     assert code == 130 and "cannot resume" not in err
     text = small_corpus.read_text()
     small_corpus.write_text(text.replace("the", "a", 1))  # the same size or not, changed in place
@@ -215,10 +214,7 @@ def test_resume_refuses_a_corpus_changed_in_place_and_accepts_it_by_another_path
 
 
 def test_ctrl_c_while_reading_leaves_nothing(tmp_path, small_corpus, capsys, monkeypatch):
-    def interrupted_reading(*arguments, **keywords):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(run_module, "corpus_ids", interrupted_reading)
+    monkeypatch.setattr(run_module, "corpus_ids", ctrl_c)
     code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
     assert code == 130 and "while reading the corpus" in err and "nothing was written" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
