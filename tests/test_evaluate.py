@@ -143,3 +143,19 @@ def test_ctrl_c_in_evaluate_is_one_line_exit_130(planted, capsys, monkeypatch):
     assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(questions)]) == 130
     err = capsys.readouterr().err.strip()
     assert err == "unsup-embed evaluate: interrupted; nothing was replaced"
+
+
+def test_an_analogies_file_gensim_cannot_read_is_one_line_exit_2(planted, capsys):
+    directory, _, pairs = planted
+    prose = directory / "prose.txt"
+    prose.write_text("this is a story, not a set of questions\n")
+    latin = directory / "latin1.txt"
+    latin.write_bytes(": capital\nathens greece caf\xe9 france\n".encode("latin-1"))
+    for path, message in [(prose, "is not a questions-words analogies file: it must start with a section line"), (latin, "is not UTF-8 text (byte 27)")]:
+        assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(path)]) == 2  # gensim raised a traceback for both
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    # A pairs file's undecodable lines are skipped, as gensim skips any malformed pair, and counted as skipped.
+    mixed = directory / "mixed.tsv"
+    mixed.write_bytes(pairs.read_bytes() + "caf\xe9\tcoffee\t9.0\n".encode("latin-1"))
+    assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(planted[1]), "--pairs", str(mixed), "--json"]) == 0

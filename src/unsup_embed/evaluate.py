@@ -20,6 +20,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import ConfigError
 from .evaluate_subwords import analogy_figures, pair_figures
 from .vectors import can_answer, is_subword_model
 
@@ -139,6 +140,9 @@ def evaluate(
     """Every figure for loaded KeyedVectors (the default evaluation sets where None)."""
     analogies = analogies or default_analogies()
     pairs = pairs if pairs is not None else default_pairs()
+    check_evaluation_file(analogies, questions=True)
+    for pairs_file in pairs:
+        check_evaluation_file(pairs_file, questions=False)
     gensim_logger = logging.getLogger("gensim")
     level = gensim_logger.level
     gensim_logger.setLevel(logging.WARNING)  # gensim logs every section at INFO
@@ -174,6 +178,26 @@ def format_table(evaluation: Evaluation) -> str:
 
 def _figure(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def check_evaluation_file(path: str | os.PathLike, questions: bool) -> None:
+    """One line (ConfigError) for an evaluation file gensim would answer with a traceback: a missing file, or a
+    questions-words file that is not UTF-8 or whose first line is no section header (`: capital-common-countries`).
+    (A pairs file's undecodable or malformed lines are skipped by gensim, and counted as skipped.)"""
+    if not os.path.isfile(path):
+        raise ConfigError(f"evaluation file {str(path)!r} does not exist")
+    if not questions:
+        return
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"evaluation file {str(path)!r} is not UTF-8 text (byte {error.start:,}); give a questions-words analogies file") from None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first.startswith(":"):
+        raise ConfigError(
+            f"{str(path)!r} is not a questions-words analogies file: it must start with a section line such as "
+            f"': capital-common-countries', and it starts with {first[:40]!r}"
+        )
 
 
 def _count_questions(path: str | os.PathLike) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from ..errors import ConfigError
 from .common import HelpFormatter, print_neighbours, run_command
@@ -46,12 +45,12 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:
-    from ..evaluate import evaluate, format_table, nearest
+    from ..evaluate import check_evaluation_file, evaluate, format_table, nearest
     from ..vectors import load_vectors
 
     for path in [arguments.analogies, *(arguments.pairs or [])]:
-        if path is not None and not os.path.isfile(path):
-            raise ConfigError(f"evaluation file {path!r} does not exist")
+        if path is not None:  # before the vectors are loaded: a mistake here is answered at once
+            check_evaluation_file(path, questions=path == arguments.analogies)
     if arguments.restrict < 0:
         raise ConfigError(f"--restrict must be 0 (all words) or positive, got {arguments.restrict}")
     if arguments.topn < 1:
