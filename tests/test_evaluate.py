@@ -158,4 +158,8 @@ def test_an_analogies_file_gensim_cannot_read_is_one_line_exit_2(planted, capsys
     # A pairs file's undecodable lines are skipped, as gensim skips any malformed pair, and counted as skipped.
     mixed = directory / "mixed.tsv"
     mixed.write_bytes(pairs.read_bytes() + "caf\xe9\tcoffee\t9.0\n".encode("latin-1"))
+    assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(planted[1]), "--pairs", str(pairs), "--json"]) == 0
+    clean = json.loads(capsys.readouterr().out)["pairs"][0]
     assert main(["evaluate", str(directory / "v.bin"), "--analogies", str(planted[1]), "--pairs", str(mixed), "--json"]) == 0
+    skipped = json.loads(capsys.readouterr().out)["pairs"][0]
+    assert skipped["out_of_vocabulary"] > clean["out_of_vocabulary"] and skipped["spearman"] == pytest.approx(clean["spearman"])
