@@ -181,19 +181,18 @@ def _figure(value: float | None) -> str:
 
 
 def check_evaluation_file(path: str | os.PathLike, questions: bool) -> None:
-    """One line (ConfigError) for an evaluation file gensim would answer with a traceback: a missing file, or a
-    questions-words file that is not UTF-8 or whose first line is no section header (`: capital-common-countries`).
-    (A pairs file's undecodable or malformed lines are skipped by gensim, and counted as skipped.)"""
+    """One line (ConfigError) for an evaluation file gensim cannot read: missing, not UTF-8 (a traceback for
+    analogies; for pairs, every pair counted as skipped and no figure), or (`questions`) a questions-words file
+    whose first line is no section header (`: capital-common-countries`)."""
+    kind = "questions-words analogies" if questions else "word-pairs"
     if not os.path.isfile(path):
         raise ConfigError(f"evaluation file {str(path)!r} does not exist")
-    if not questions:
-        return
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"evaluation file {str(path)!r} is not UTF-8 text (byte {error.start:,}); give a questions-words analogies file") from None
+        raise ConfigError(f"evaluation file {str(path)!r} is not UTF-8 text (byte {error.start:,}); give a {kind} file in UTF-8") from None
     first = next((line for line in text.splitlines() if line.strip()), "")
-    if not first.startswith(":"):
+    if questions and not first.startswith(":"):
         raise ConfigError(
             f"{str(path)!r} is not a questions-words analogies file: it must start with a section line such as "
             f"': capital-common-countries', and it starts with {first[:40]!r}"
