@@ -51,6 +51,9 @@ def test_binary_file_named_txt_is_still_read_as_binary(tmp_path):
         (b"hello world this is prose\nnot vectors\n", "is not a vectors file"),
         (b"3 2\nthe 0.1 0.2\nfilm 0.3\n", "is not a readable word2vec-text file"),
         (b"the 0.1 0.2\nfilm 0.3 0.4 0.5\n", "is not a readable glove file"),
+        # One value in a row of two: gensim 4.4 broadcast it ([0.3, 0.3]) and loaded the file without a word.
+        (b"3 2\nthe 0.1 0.2\nfilm 0.3\nend 0.5 0.6\n", "word2vec-text file: line 3 holds 1 values where its header says 2"),
+        (b"the 0.1 0.2\nfilm 0.3\nend 0.5 0.6\n", "glove file: line 2 holds 1 values where its first line has 2"),
     ],
 )
 def test_malformed_files_raise_one_line_naming_the_file(tmp_path, content, message):

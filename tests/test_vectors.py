@@ -257,3 +257,13 @@ def test_directory_and_missing_file_are_named(tmp_path):
 def test_vectors_file_error_is_an_input_error():
     assert issubclass(VectorsFileError, InputError) and issubclass(VectorsFileError, ValueError)
     assert VectorsFileError.exit_status == 2
+
+
+def test_a_text_file_with_a_latin1_word_is_read_as_text_not_binary(tmp_path):
+    # Its first lines do not decode as UTF-8; the sniffer took it for binary, and gensim read numbers out of the text.
+    path = tmp_path / "latin.vec"
+    path.write_bytes("2 2\ncaf\xe9 0.1 0.2\ntea 0.3 0.4\n".encode("latin-1"))
+    assert sniff_layout(path) == "word2vec-text"
+    vectors = load_vectors(path)
+    np.testing.assert_allclose(vectors["tea"], [0.3, 0.4])
+    assert vectors.index_to_key[0].startswith("caf")

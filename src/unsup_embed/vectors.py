@@ -43,6 +43,7 @@ import numpy as np
 
 from .errors import ConfigError, VectorsFileError
 from .files import atomic_path
+from .vector_rows import check_rows
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,9 @@ def load_vectors(path: str | os.PathLike, layout: str | None = None):
         return _load_fasttext(path)
     if layout != "glove":
         _check_header(path, binary=layout == "word2vec-binary")
+    if layout != "word2vec-binary":
+        with _open(path) as stream:
+            check_rows(stream, path, header=layout == "word2vec-text")
     try:
         with _gensim_quiet("gensim.models.keyedvectors"):
             vectors = KeyedVectors.load_word2vec_format(
@@ -277,10 +281,7 @@ def _without_duplicates(vectors, path: Path):
 def _is_text(sample: bytes) -> bool:
     """Whether the bytes after a word2vec header are text lines of numbers."""
     lines = sample.split(b"\n")[:-1] or [sample]
-    try:
-        decoded = [line.decode("utf-8") for line in lines[:20]]
-    except UnicodeDecodeError:
-        return False
+    decoded = [line.decode("utf-8", errors="replace") for line in lines[:20]]  # a word in Latin-1 is still text
     return all(_all_floats(line.split()[1:]) for line in decoded if line.strip())
 
 
