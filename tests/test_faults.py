@@ -87,6 +87,7 @@ def test_one_token_per_line_is_refused_with_its_reason(tmp_path, capsys):
         (["--alpha", "0"], "--alpha must be positive"),
         (["--row-update-cap", "0"], "--row-update-cap must be positive"),
         (["--max-vocab", "0"], "--max-vocab must be at least 1"),
+        (["--max-vocab", "1"], "the vocabulary holds one word"),  # it trained, and reported one vector as "collapsed"
         (["--threads", "-1"], "--threads must be 0 (as many as cores) or positive"),
         (["--peer-timeout", "0"], "--peer-timeout must be a positive number of seconds"),
         (["--peer-timeout", "inf"], "--peer-timeout must be a positive number of seconds"),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
 from ..distributed.cluster import ClusterRole
-from ..errors import CheckpointError, ClusterFailure, CorpusError
+from ..errors import CheckpointError, ClusterFailure, CorpusError, VocabularyError
 from ..text.corpus import TextCorpus
 from ..text.encode import EncodedCorpus
 from ..text.ingest import ingest
@@ -76,6 +76,11 @@ def corpus_ids(
     if stats.undecodable_bytes:
         logger.warning("%s undecodable bytes were replaced by U+FFFD", f"{stats.undecodable_bytes:,}")
     vocabulary = read.vocabulary
+    if len(vocabulary) == 1:  # it would train, and its report would call one vector "collapsed"
+        raise VocabularyError(
+            f"the vocabulary holds one word ({vocabulary.words[0]!r}); vectors need two or more words to tell apart: "
+            + ("raise --max-vocab" if config.max_vocab == 1 else f"lower --min-count (now {config.min_count}), or give more text")
+        )
     if read.encoded.paired_tokens() == 0 and role.shard_count == 1:
         raise CorpusError(
             f"no line of {str(corpus.path)!r} holds two or more in-vocabulary words, so there is no (word, neighbour) pair "
