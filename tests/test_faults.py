@@ -192,9 +192,11 @@ def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_p
     assert code == 130
     assert "while writing the vectors" in err and "training had finished" in err and "--resume" in err
     assert (tmp_path / "v.bin.ckpt" / "state.json").exists() and not output.exists()
-    # The resumed run writes the vectors without training again.
-    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)
-    assert code == 0 and KeyedVectors.load_word2vec_format(str(output), binary=True).vector_size == 8
+    # The resumed run writes the vectors without training again, and says so (not "trained the remaining 0 words ... loss nan").
+    assert train_main([str(small_corpus), "-o", str(output), *FAST, "--resume"]) == 0
+    summary = capsys.readouterr().out
+    assert "resumed after training had finished (1 epoch(s) over" in summary and "nan" not in summary
+    assert KeyedVectors.load_word2vec_format(str(output), binary=True).vector_size == 8
     assert not (tmp_path / "v.bin.ckpt").exists()
 
 

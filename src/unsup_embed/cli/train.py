@@ -152,6 +152,11 @@ def _print_summary(result) -> None:
             f"{result.epochs} epoch(s) in {result.seconds:.1f} s ({result.words_per_second:,.0f} words/s end to end; "
             f"final loss {result.final_loss:.3f})"
         )
+    elif result.words_trained == 0:  # stopped while writing the vectors: its final loss is not known here
+        print(
+            f"resumed after training had finished ({result.epochs} epoch(s) over {result.training_tokens:,} in-vocabulary tokens, "
+            f"vocabulary {result.vocabulary_size:,}) and wrote the vectors in {result.seconds:.1f} s"
+        )
     else:
         print(
             f"resumed at {result.resumed_from.describe()} and trained the remaining {result.words_trained:,.0f} words of "
