@@ -200,6 +200,15 @@ def test_ctrl_c_while_writing_the_vectors_keeps_the_checkpoint_and_says_so(tmp_p
     assert not (tmp_path / "v.bin.ckpt").exists()
 
 
+def test_resume_reads_the_corpus_again_when_its_encoded_form_is_gone(tmp_path, small_corpus, capsys, monkeypatch):
+    output = tmp_path / "v.bin"
+    assert run_stopped_at_export([small_corpus, "-o", output, *FAST], capsys, monkeypatch)[0] == 130
+    assert (tmp_path / "v.bin.work").is_dir()
+    shutil.rmtree(tmp_path / "v.bin.work")  # removed, as a user cleaning up might
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)
+    assert code == 0 and KeyedVectors.load_word2vec_format(str(output), binary=True).vector_size == 8
+
+
 def test_resume_refuses_a_corpus_changed_in_place_and_accepts_it_by_another_path(tmp_path, small_corpus, capsys, monkeypatch):
     output = tmp_path / "v.bin"
     assert run_stopped_at_export([small_corpus, "-o", output, *FAST], capsys, monkeypatch)[0] == 130
