@@ -55,23 +55,20 @@ def run_files_inside(corpus_path: Path, paths: list[Path]) -> list[Path]:
     return [path for path in paths if corpus in path.resolve().parents]
 
 
-def check_tensorboard(directory: str | None) -> None:
-    if directory is None:
-        return
-    if Path(directory).exists() and not Path(directory).is_dir():
-        raise ConfigError(f"--tensorboard {directory!r} is a file; give a directory (it is created if missing)")
-    if not can_create_in(nearest_existing(Path(directory))):  # else TensorFlow's summary writer fails with a traceback
-        raise ConfigError(f"--tensorboard {directory!r} cannot be created or written; choose another place")
+def check_folder_option(option: str, directory: str | None, file_advice: str = "give a directory") -> None:
+    """Refuse a folder option (`--tensorboard`, `--work-dir`) naming a file, or a place where it cannot be created.
 
-
-def check_work_dir(directory: str | None) -> None:
+    Tried by creating a folder there, not asked of os.access, which passes
+    root everywhere: the run would otherwise fail once reading had begun
+    (`--work-dir`), or with TensorFlow's traceback (`--tensorboard`).
+    """
     if directory is None:
         return
     path = Path(directory)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"--work-dir {directory!r} is a file; give a directory")
-    if not can_create_in(nearest_existing(path)):  # tried, not os.access: the run would fail only once its reading pass had begun
-        raise ConfigError(f"--work-dir {directory!r} cannot be created or written; choose another place")
+        raise ConfigError(f"{option} {directory!r} is a file; {file_advice}")
+    if not can_create_in(nearest_existing(path)):
+        raise ConfigError(f"{option} {directory!r} cannot be created or written; choose another place")
 
 
 def table_bytes(config: TrainConfig, vocabulary_size: int) -> int:
@@ -149,5 +146,5 @@ def check_all(config: TrainConfig, options: RunOptions) -> None:
     config.validate()
     options.validate()
     check_pipeline(config, options)
-    check_tensorboard(options.tensorboard)
-    check_work_dir(options.work_dir)
+    check_folder_option("--tensorboard", options.tensorboard, "give a directory (it is created if missing)")
+    check_folder_option("--work-dir", options.work_dir)
