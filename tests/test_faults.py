@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
@@ -284,3 +285,32 @@ def test_a_full_disk_while_exporting_keeps_the_training_for_resume(tmp_path, sma
         code, err = run_cli([*arguments, "--resume"], capsys)
         assert code == 0, err
         assert KeyedVectors.load_word2vec_format(str(output)).vector_size == 200
+
+
+def test_resume_under_another_strategy_is_refused_naming_both(tmp_path, small_corpus, capsys, monkeypatch):
+    output = tmp_path / "v.bin"
+    assert run_stopped_at_export([small_corpus, "-o", output, *FAST], capsys, monkeypatch)[0] == 130
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume", "--strategy", "mirrored"], capsys)
+    assert code == 2 and len(error_lines(err)) == 1
+    assert "cannot resume: the checkpoint was made by a run with --strategy default, and this one has --strategy mirrored" in err
+    assert (tmp_path / "v.bin.ckpt" / "state.json").exists() and not output.exists()  # kept for a resume as it was made
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)
+    assert code == 0, err
+
+
+def test_non_finite_vectors_at_the_export_write_nothing_and_keep_nothing(tmp_path, small_corpus, capsys, monkeypatch):
+    from unsup_embed.training.trainers import Trained
+
+    finite = Trained.word_vectors
+
+    def one_row_overflowed(self, vocabulary_size):
+        vectors = np.array(finite(self, vocabulary_size))
+        vectors[-1, 0] = np.inf  # a row the loss never saw go wrong: the loss itself stayed finite
+        return vectors
+
+    monkeypatch.setattr(Trained, "word_vectors", one_row_overflowed)
+    code, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert code == 1 and len(error_lines(err)) == 1
+    assert "training diverged (non-finite vectors); nothing was exported. Lower --alpha or --batch-size" in err
+    # A checkpoint of non-finite tables could only fail the same way on --resume: nothing is left.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from ..config import RunOptions, TrainConfig
 from ..distributed.cluster import cluster_role
-from ..errors import CheckpointError, TrainingInterrupted, write_failure
+from ..errors import CheckpointError, TrainingDiverged, TrainingInterrupted, write_failure
 from ..files import OutputLock, beside
 from ..text.corpus import TextCorpus
 from ..text.tokenizer import Tokenizer
@@ -161,7 +161,9 @@ def train(
         except (KeyboardInterrupt, _Terminated) as interrupt:
             raise _interrupted(interrupt, phase, checkpointer, paths, state) from None
         except BaseException as error:
-            if state is None and not checkpointer.exists():  # nothing trained yet: leave nothing behind
+            # Nothing trained yet, or a last checkpoint whose tables a resume would find non-finite again
+            # (a non-finite loss during training keeps the last good checkpoint instead): leave nothing behind.
+            if (state is None and not checkpointer.exists()) or (isinstance(error, TrainingDiverged) and phase == "writing the vectors"):
                 _remove_work(paths, checkpointer)
             if isinstance(error, OSError):
                 kept = ""
