@@ -314,3 +314,17 @@ def test_non_finite_vectors_at_the_export_write_nothing_and_keep_nothing(tmp_pat
     assert "training diverged (non-finite vectors); nothing was exported. Lower --alpha or --batch-size" in err
     # A checkpoint of non-finite tables could only fail the same way on --resume: nothing is left.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+@pytest.mark.parametrize("signal_number, code, name", [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_a_signal_after_reading_before_the_first_block_leaves_nothing(signal_number, code, name, tmp_path, small_corpus, capsys, monkeypatch):
+    from unsup_embed.training import trainers
+
+    def signalled_before_training(*arguments, **keywords):
+        os.kill(os.getpid(), signal_number)  # SIGINT becomes KeyboardInterrupt, SIGTERM the run's own exception
+        pytest.fail(f"{name} did not stop the run")
+
+    monkeypatch.setattr(trainers, "train_tables", signalled_before_training)
+    status, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
+    assert status == code and f"{name} while training: stopped; nothing was written" in err and len(error_lines(err)) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]  # the encoded corpus is removed too
