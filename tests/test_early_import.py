@@ -2,7 +2,12 @@
 
 import gc
 import importlib
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +169,64 @@ def test_keras_and_its_backend_import_whole_with_the_extras_left_out():
     # requests so, which is why requests is not among them.
     result = run_script(KERAS_WITHOUT_EXTRAS)
     assert result == {"callbacks": True, "left": []}
+
+
+# Two reading processes that stop in the middle of their part (each writes its pid, then waits),
+# so that a signal surely comes while they read.
+READING_SCRIPT = """
+import os, sys, time
+from unsup_embed.cli import train_main
+from unsup_embed.text import ingest, read_parts
+ingest.PART_BYTES = 1
+ingest.os.cpu_count = lambda: 2
+def stuck(job, *arguments):
+    with open(os.path.join(sys.argv[3], f"worker-{os.getpid()}"), "w"):
+        pass
+    time.sleep(120)
+read_parts._read_part = stuck
+sys.exit(train_main([sys.argv[1], "-o", sys.argv[2], "--epochs", "1", "--dim", "8", "--quiet"]))
+"""
+
+
+def process_is_gone(pid: int) -> bool:
+    """No such process, or one that has ended and waits only to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow  # two runs in fresh interpreters: some 10 s
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+@pytest.mark.parametrize(
+    "signal_number, whole_group, code",
+    [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)],  # Ctrl-C reaches every process of the terminal's group; `kill` one
+)
+def test_a_signal_while_worker_processes_read_stops_them_all_and_leaves_nothing(tmp_path, signal_number, whole_group, code):
+    corpus, output, marks = ROOT / "data" / "toy_world.txt", tmp_path / "out" / "v.bin", tmp_path / "marks"
+    output.parent.mkdir()
+    marks.mkdir()
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", READING_SCRIPT, str(corpus), str(output), str(marks)],
+        stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(marks.iterdir())) < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "the reading processes did not start"
+            time.sleep(0.05)
+        workers = [int(mark.name.split("-")[1]) for mark in marks.iterdir()]
+        if whole_group:
+            os.killpg(process.pid, signal_number)
+        else:
+            process.send_signal(signal_number)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    name = signal.Signals(signal_number).name
+    assert process.returncode == code and f"{name} while reading the corpus: stopped; nothing was written" in err, err[-2000:]
+    assert all(process_is_gone(pid) for pid in workers)  # no reading process outlives the run
+    assert list(output.parent.iterdir()) == []  # nothing half-written: no parts, no encoded corpus
