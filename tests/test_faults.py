@@ -4,6 +4,7 @@ Each case is listed in docs/reliability.md with its outcome.
 """
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -328,3 +329,61 @@ def test_a_signal_after_reading_before_the_first_block_leaves_nothing(signal_num
     status, err = run_cli([small_corpus, "-o", tmp_path / "v.bin", *FAST], capsys)
     assert status == code and f"{name} while training: stopped; nothing was written" in err and len(error_lines(err)) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]  # the encoded corpus is removed too
+
+
+def test_a_checkpoint_write_failing_after_the_space_check_keeps_the_previous_one(tmp_path, small_corpus, capsys, monkeypatch):
+    from unsup_embed.training import checkpoint as checkpoint_module
+
+    written, real_write_table = [], checkpoint_module.write_table
+
+    def disk_fills_at_the_second_checkpoint(path, shape, read_rows):
+        written.append(path.parent.name)
+        if len(set(written)) == 2:  # the second checkpoint's first table: half of it is written, then the disk is full
+            path.write_bytes(b"\x93NUMPY half")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write_table(path, shape, read_rows)
+
+    monkeypatch.setattr(checkpoint_module, "write_table", disk_fills_at_the_second_checkpoint)
+    output = tmp_path / "v.bin"
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--epochs", "2", "--checkpoint-every", "1"], capsys)
+    assert code == 1 and len(error_lines(err)) == 1, err
+    assert "writing a checkpoint failed" in err and "no space left" in err.lower() and "is kept: free some space" in err and "--resume" in err
+    directory = tmp_path / "v.bin.ckpt"
+    state = json.loads((directory / "state.json").read_text())
+    first = written[0].lstrip(".").removesuffix(".partial")
+    assert [step["name"] for step in state["steps"]] == [first]  # the state names the checkpoint before the failure
+    assert sorted(path.name for path in directory.iterdir()) == sorted(["state.json", "vocab.tsv", first])  # the half-written one is gone
+    assert not output.exists()
+    monkeypatch.setattr(checkpoint_module, "write_table", real_write_table)  # space freed: the run goes on from there
+    code, err = run_cli([small_corpus, "-o", output, *FAST, "--epochs", "2", "--checkpoint-every", "1", "--resume"], capsys)
+    assert code == 0, err
+    assert KeyedVectors.load_word2vec_format(str(output), binary=True).vector_size == 8
+
+
+def test_a_permission_error_while_exporting_keeps_the_checkpoint_and_names_the_remedy(tmp_path, small_corpus, capsys, monkeypatch):
+    from unsup_embed.training import export as export_module
+
+    output = tmp_path / "v.bin"
+
+    def refused(path, *arguments, **keywords):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(export_module, "save_word2vec", refused)
+        code, err = run_cli([small_corpus, "-o", output, *FAST], capsys)
+    assert code == 1 and len(error_lines(err)) == 1
+    assert f"writing the vectors failed ({output}): Permission denied" in err
+    assert "is kept: make that place writable, then run the same command with --resume" in err and "space" not in err
+    assert (tmp_path / "v.bin.ckpt" / "state.json").exists() and not output.exists()
+    assert run_cli([small_corpus, "-o", output, *FAST, "--resume"], capsys)[0] == 0
+
+
+def test_an_os_error_no_check_foresaw_is_one_line_with_its_path_and_exit_1(capsys):
+    from unsup_embed.cli.common import run_command
+
+    def failing_read():
+        raise OSError(errno.EIO, "Input/output error", "/mnt/flaky/vectors.bin")  # a disk failing under a command
+
+    assert run_command("unsup-embed evaluate", failing_read) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "unsup-embed evaluate: error: Input/output error (/mnt/flaky/vectors.bin)"
