@@ -126,6 +126,18 @@ def test_batch_and_noise_group_defaults_follow_the_architecture():
     assert TrainConfig(architecture="cbow", negative_group=32).negative_group == 32
 
 
+def test_a_skipgram_subword_run_takes_fasttexts_noise_and_its_own_step_and_cap_unless_told_otherwise():
+    arguments = parser().parse_args(["corpus", "--subwords"])
+    assert (arguments.batch_size, arguments.ns_exponent, arguments.row_update_cap) == (None, None, None)  # left to the run
+    subwords = TrainConfig(subwords=True)
+    assert (subwords.batch_size, subwords.ns_exponent, subwords.row_update_cap) == (512, 0.5, 128.0)
+    for config in (TrainConfig(), TrainConfig(subwords=True, architecture="cbow")):  # word2vec's and gensim's, as before
+        assert (config.ns_exponent, config.row_update_cap) == (0.75, 32.0)
+    assert TrainConfig(subwords=True, architecture="cbow").batch_size == 2048
+    told = TrainConfig(subwords=True, batch_size=1024, ns_exponent=0.75, row_update_cap=32.0)
+    assert (told.batch_size, told.ns_exponent, told.row_update_cap) == (1024, 0.75, 32.0)
+
+
 def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):
     vectors = []
     for run in ("a", "b"):

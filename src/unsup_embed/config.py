@@ -34,6 +34,12 @@ DEVICE_BATCH_SIZES = {"skipgram": 8192, "cbow": 16384}
 DEVICE_MIN_STEPS = 1000
 
 NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
+# A skip-gram --subwords run's own defaults, fastText's noise distribution among them. On text8like
+# (docs/benchmarks.md, "Rare and unseen words: smaller steps, fastText's noise and a looser cap"), the three
+# together took Stanford's Rare Words at 5 epochs from 0.395-0.405 to fastText's level or above it; any
+# one alone, or fastText's noise at 1,024 centres a step, did not.
+SUBWORD_SKIPGRAM_DEFAULTS = {"batch_size": 512, "ns_exponent": 0.5, "row_update_cap": 128.0}
+NS_EXPONENT, ROW_UPDATE_CAP = 0.75, 32.0  # every other run's defaults
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
 CONTEXT_TABLES = ("separate", "shared")
 FORMATS = ("binary", "text")
@@ -94,16 +100,19 @@ class TrainConfig:
     negative_group: int | None = None
     noise_draws: int = 32
     # Noise words are drawn in proportion to count ** ns_exponent (gensim's
-    # name): 0.75 is word2vec's and gensim's, 0.5 fastText's. With
-    # --subwords on text8like (docs/benchmarks.md, "Rows that drift where the
-    # loss cannot see"), 0.5 gave analogy 0.425 against 0.449 at 1 epoch and
-    # 0.535 against 0.523 at 5, Stanford RW 0.358 and 0.404 against 0.353
-    # and 0.400, misspellings 0.084 and 0.054 against 0.074 and 0.069.
-    ns_exponent: float = 0.75
+    # name): 0.75 is word2vec's and gensim's, 0.5 fastText's. None: 0.75
+    # (NS_EXPONENT), and 0.5 for a skip-gram --subwords run
+    # (SUBWORD_SKIPGRAM_DEFAULTS). Alone, at 1,024 centres a step, 0.5 gave
+    # analogy 0.425 against 0.449 at 1 epoch and 0.535 against 0.523 at 5,
+    # Stanford RW 0.358 and 0.404 against 0.353 and 0.400, misspellings
+    # 0.084 and 0.054 against 0.074 and 0.069 (docs/benchmarks.md, "Rows that
+    # drift where the loss cannot see").
+    ns_exponent: float | None = None
     # Pair updates one table row takes at the full learning rate in one step;
     # a row repeated more often in the batch is scaled down to this many.
     # Small vocabularies and frequent words otherwise diverge (word2vec/windows.py).
-    row_update_cap: float = 32.0
+    # None: 32 (ROW_UPDATE_CAP), and 128 for a skip-gram --subwords run.
+    row_update_cap: float | None = None
 
     # Optimisation.
     epochs: int = 5
@@ -124,8 +133,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # Not a field (no flag, not in the run's fingerprint): whether --batch-size was left to its default.
         self.batch_size_by_default = self.batch_size is None
+        own = SUBWORD_SKIPGRAM_DEFAULTS if self.subwords and self.architecture == "skipgram" else {}
         if self.batch_size is None:
-            self.batch_size = BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"])
+            self.batch_size = own.get("batch_size", BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"]))
+        if self.ns_exponent is None:
+            self.ns_exponent = own.get("ns_exponent", NS_EXPONENT)
+        if self.row_update_cap is None:
+            self.row_update_cap = own.get("row_update_cap", ROW_UPDATE_CAP)
         if self.negative_group is None:
             self.negative_group = NEGATIVE_GROUPS.get(self.architecture, NEGATIVE_GROUPS["skipgram"])
 

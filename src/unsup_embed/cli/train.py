@@ -48,13 +48,15 @@ _HELP = {
     "context_table": "neighbours and noise words from a second table (word2vec) or the word table itself",
     "negative_group": "consecutive centre words sharing one draw of noise words (default: 64 for skipgram, 128 for cbow)",
     "noise_draws": "noise words drawn for each group, shared by its centre words",
-    "ns_exponent": "noise words are drawn in proportion to count ** this: 0.75 is word2vec's and gensim's, 0.5 fastText's",
-    "row_update_cap": "pair updates a vector takes at the full learning rate in one step; more are scaled down",
+    "ns_exponent": "noise words are drawn in proportion to count ** this: 0.75 is word2vec's and gensim's, 0.5 fastText's "
+    "(default: 0.75; 0.5 for skipgram with --subwords)",
+    "row_update_cap": "pair updates a vector takes at the full learning rate in one step; more are scaled down "
+    "(default: 32; 128 for skipgram with --subwords)",
     "epochs": "passes over the corpus",
     "alpha": "initial learning rate, decayed linearly to --min-alpha",
     "min_alpha": "final learning rate",
     "batch_size": "centre words per SGD step, a multiple of 16, and of 128 above 128 "
-    "(default: 1024 for skipgram, 2048 for cbow; with --pipeline device up to 8192 and 16384, leaving an epoch 1,000 steps)",
+    "(default: 1024 for skipgram, 512 with --subwords, 2048 for cbow; with --pipeline device up to 8192 and 16384, leaving an epoch 1,000 steps)",
     "steps_per_call": "SGD steps per compiled call",
     "seed": "random seed: the same seed gives the same vectors on one machine",
     "checkpoint_every": "checkpoint interval: a duration (90s, 2m, 1h) or a number of SGD steps; also at the end of the last epoch",
@@ -67,7 +69,8 @@ _HELP = {
     "Keras' JAX backend: KERAS_BACKEND=jax); auto: device where Keras runs on JAX and JAX has a GPU",
     "peer_timeout": "about how many seconds a dead peer may go unnoticed before the run fails (multi-worker)",
 }
-_DEFAULTS = {"batch_size": None, "negative_group": None}  # chosen by the architecture (config.BATCH_SIZES, NEGATIVE_GROUPS)
+# Chosen by the architecture and --subwords (config.BATCH_SIZES, NEGATIVE_GROUPS, SUBWORD_SKIPGRAM_DEFAULTS).
+_DEFAULTS = {"batch_size": None, "negative_group": None, "ns_exponent": None, "row_update_cap": None}
 _CHOICES = {"architecture": ARCHITECTURES, "objective": OBJECTIVES, "context_table": CONTEXT_TABLES, "strategy": STRATEGIES, "pipeline": PIPELINES}
 
 
