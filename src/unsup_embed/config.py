@@ -36,8 +36,10 @@ DEVICE_MIN_STEPS = 1000
 NEGATIVE_GROUPS = {"skipgram": 64, "cbow": 128}  # the default --negative-group of each architecture
 # A skip-gram --subwords run's own defaults, fastText's noise distribution among them. On text8like
 # (docs/benchmarks.md, "Rare and unseen words: smaller steps, fastText's noise and a looser cap"), the three
-# together took Stanford's Rare Words at 5 epochs from 0.395-0.405 to fastText's level or above it; any
-# one alone, or fastText's noise at 1,024 centres a step, did not.
+# together took Stanford's Rare Words at 5 epochs from 0.395-0.405 to 0.408-0.419 over four seeds
+# (fastText 0.416-0.419) and analogy from 0.517-0.525 to 0.532-0.541; any one alone, or fastText's noise
+# at 1,024 centres a step, did not. 256 centres did better still (0.417-0.422) but took a 1-epoch run
+# to 1.30x fastText's words/s, against 1.64x at 512.
 SUBWORD_SKIPGRAM_DEFAULTS = {"batch_size": 512, "ns_exponent": 0.5, "row_update_cap": 128.0}
 NS_EXPONENT, ROW_UPDATE_CAP = 0.75, 32.0  # every other run's defaults
 OBJECTIVES = ("negative-sampling", "distance", "distance-squared")
