@@ -136,6 +136,10 @@ def test_a_skipgram_subword_run_takes_fasttexts_noise_and_its_own_step_and_cap_u
     assert TrainConfig(subwords=True, architecture="cbow").batch_size == 2048
     told = TrainConfig(subwords=True, batch_size=1024, ns_exponent=0.75, row_update_cap=32.0)
     assert (told.batch_size, told.ns_exponent, told.row_update_cap) == (1024, 0.75, 32.0)
+    # What the run says it took from the mode's defaults: only what it was not told.
+    assert subwords.mode_defaults == {"batch_size": 512, "ns_exponent": 0.5, "row_update_cap": 128.0}
+    assert TrainConfig(subwords=True, batch_size=1024).mode_defaults == {"ns_exponent": 0.5, "row_update_cap": 128.0}
+    assert told.mode_defaults == {} and TrainConfig().mode_defaults == {}
 
 
 def test_same_seed_gives_identical_vectors(tmp_path, toy_corpus):

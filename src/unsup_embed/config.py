@@ -136,6 +136,8 @@ class TrainConfig:
         # Not a field (no flag, not in the run's fingerprint): whether --batch-size was left to its default.
         self.batch_size_by_default = self.batch_size is None
         own = SUBWORD_SKIPGRAM_DEFAULTS if self.subwords and self.architecture == "skipgram" else {}
+        # Not a field either: the options this run took from its mode's own defaults, for the run to say so.
+        self.mode_defaults = {name: value for name, value in own.items() if getattr(self, name) is None}
         if self.batch_size is None:
             self.batch_size = own.get("batch_size", BATCH_SIZES.get(self.architecture, BATCH_SIZES["skipgram"]))
         if self.ns_exponent is None:

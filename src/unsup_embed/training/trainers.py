@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import RunOptions, TrainConfig, device_batch_size
+from ..config import RunOptions, TrainConfig, device_batch_size, flag
 from ..distributed.cluster import ClusterRole
 from ..text.encode import EncodedCorpus
 from ..text.vocab import Vocabulary
@@ -181,6 +181,9 @@ def subword_packer(vocabulary: Vocabulary, config: TrainConfig, shape: BlockShap
         f"{int(table.sizes().sum()) - len(vocabulary):,}", config.min_n, config.max_n, f"{len(vocabulary):,}",
         float((table.sizes() * vocabulary.counts).sum() / vocabulary.counts.sum()), time.perf_counter() - started, f"{packer.budget:,}",
     )  # fmt: skip
+    if config.mode_defaults:
+        told = ", ".join(f"{flag(name)} {value:g}" for name, value in config.mode_defaults.items())
+        logger.info("subwords: a skip-gram --subwords run's own defaults, for rare and unseen words: %s (each can be set)", told)
     return packer
 
 
