@@ -40,6 +40,15 @@ def test_min_count_and_max_vocab(tmp_path):
     assert ingested_vocabulary(tmp_path / "two", sentences, max_vocab=1).words == ["a"]
 
 
+def test_tokens_longer_than_a_word_may_be_are_left_out_whatever_their_count(tmp_path, caplog):
+    longest, junk = "w" * 100, "x" * 200_000  # a run of raw text no word is: encoded data, a sequence, dashes
+    sentences = [[junk, longest, "a"]] * 6 + [["x" * 101, "b"]] * 5
+    for vocabulary in (Vocabulary.from_counts(*counted(sentences), min_count=5), ingested_vocabulary(tmp_path, sentences, min_count=5)):
+        assert vocabulary.words == [longest, "a", "b"]  # 100 characters is still a word (ties: first seen first)
+    assert "left out 2 token(s) seen at least 5 times but longer than 100 characters" in caplog.text
+    assert "200,000 characters" in caplog.text and junk not in caplog.text  # named by its start, not printed whole
+
+
 def test_no_word_reaching_min_count_is_a_clear_error(tmp_path):
     with pytest.raises(VocabularyError, match="lower --min-count"):
         Vocabulary.from_counts(*counted([["a", "b", "a"]]), min_count=5)

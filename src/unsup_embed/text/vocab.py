@@ -5,6 +5,15 @@ most `max_vocab` of them), most frequent first; ties in frequency are broken
 by first appearance in the corpus, so ids are repeatable run to run. Saved
 as `word<TAB>count` lines, most frequent first.
 
+A token longer than `MAX_WORD_CHARACTERS` is never a word of the
+vocabulary, whatever its count: raw text holds such runs (encoded data,
+sequences, rows of dashes), and with `--subwords` one of them gave every
+step room for its n-gram rows (a 200,000-character token: 800,000 rows a
+step, 25 times the time) and, its few n-grams repeated thousands of times
+in one word, updates that wrecked training (loss 144 after 1 epoch of the
+shipped corpus, against 1.7). word2vec's C tool bounds words at 100 bytes
+too (`MAX_STRING`).
+
 Counts of a corpus cut into parts (the processes of the ingestion pass, the
 workers of a cluster) are merged with `encode_counts` / `merge_encoded_counts`
 in a fixed order, so every part ends with the same ids.
@@ -23,6 +32,8 @@ import numpy as np
 from ..errors import VocabularyError
 
 logger = logging.getLogger(__name__)
+
+MAX_WORD_CHARACTERS = 100
 
 
 def encode_counts(counts: Counter, seen_tokens: int) -> bytes:
@@ -67,7 +78,15 @@ class Vocabulary:
     def from_counts(cls, counts: Counter, seen_tokens: int, min_count: int = 5, max_vocab: int | None = None) -> "Vocabulary":
         """The words of `counts` reaching `min_count`, most frequent first (ties: first seen first)."""
         # Counter keeps first-appearance order, and sorted() is stable.
-        kept = sorted((item for item in counts.items() if item[1] >= min_count), key=lambda item: -item[1])
+        frequent = [item for item in counts.items() if item[1] >= min_count]
+        kept = sorted((item for item in frequent if len(item[0]) <= MAX_WORD_CHARACTERS), key=lambda item: -item[1])
+        if len(kept) < len(frequent):
+            longest = max((word for word, _ in frequent if len(word) > MAX_WORD_CHARACTERS), key=len)
+            logger.warning(
+                "left out %s token(s) seen at least %d times but longer than %d characters, the most a word may have "
+                "(the longest: %r..., %s characters)", f"{len(frequent) - len(kept):,}", min_count, MAX_WORD_CHARACTERS,
+                longest[:20], f"{len(longest):,}",
+            )  # fmt: skip
         if max_vocab is not None:
             kept = kept[:max_vocab]
         logger.info(
