@@ -49,6 +49,12 @@ def test_tokens_longer_than_a_word_may_be_are_left_out_whatever_their_count(tmp_
     assert "200,000 characters" in caplog.text and junk not in caplog.text  # named by its start, not printed whole
 
 
+def test_a_corpus_whose_frequent_tokens_are_all_too_long_is_not_told_to_lower_min_count():
+    with pytest.raises(VocabularyError, match="every token seen at least 5 times is longer than 100 characters") as raised:
+        Vocabulary.from_counts(*counted([["x" * 300]] * 5 + [["y"]]), min_count=5)
+    assert "--min-count" not in str(raised.value)
+
+
 def test_no_word_reaching_min_count_is_a_clear_error(tmp_path):
     with pytest.raises(VocabularyError, match="lower --min-count"):
         Vocabulary.from_counts(*counted([["a", "b", "a"]]), min_count=5)

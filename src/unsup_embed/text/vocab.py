@@ -97,6 +97,11 @@ class Vocabulary:
         if not kept:
             if seen_tokens == 0:
                 raise VocabularyError("the corpus holds no tokens; check that the files contain text (and --token-pattern)")
+            if frequent:
+                raise VocabularyError(
+                    f"every token seen at least {min_count} times is longer than {MAX_WORD_CHARACTERS} characters, the most a word "
+                    "may have; this does not look like text of words (check the files, or --token-pattern)"
+                )
             best = max(counts.values())
             raise VocabularyError(
                 f"no word occurs at least {min_count} times (the most frequent occurs {best} times); lower --min-count"
