@@ -92,22 +92,30 @@ class TrainingInterrupted(RunFailure):
 def write_failure(error: OSError, what: str, where=None, kept: str = "") -> RunFailure:
     """A RunFailure for an OSError met while reading or writing `what` in `where`: the path, the cause, the space left.
 
-    `kept` says what the run keeps (a checkpoint to resume from), if anything.
+    `kept` says what the run keeps to resume from (a checkpoint), if anything;
+    the hint then says what to do about the cause before resuming.
     """
     import errno
     import shutil
 
     target = error.filename or where or what
     reason = error.strerror or str(error)
-    hint = f"; {kept}" if kept else ""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT) or (error.errno is None and "written" in reason):
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT) or (error.errno is None and "written" in reason)
+    denied = error.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    if full:
         free = ""
         for place in (where, getattr(where, "parent", None)):
             with contextlib.suppress(OSError, TypeError):
                 free = f" ({shutil.disk_usage(place).free:,} bytes free there)"
                 break
         reason = f"{reason}: no space left on the device{free}" if error.errno is None else reason + free
-        hint = hint or "; free some space (or choose another place with -o / --work-dir) and run again"
-    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = hint or "; choose a place you can write to"
+    if kept:
+        remedy = "free some space" if full else "make that place writable" if denied else "mend that"
+        hint = f"; {kept}: {remedy}, then run the same command with --resume"
+    elif full:
+        hint = "; free some space (or choose another place with -o / --work-dir) and run again"
+    elif denied:
+        hint = "; choose a place you can write to"
+    else:
+        hint = ""
     return RunFailure(f"{what} failed ({target}): {reason}{hint}")

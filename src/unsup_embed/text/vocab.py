@@ -79,12 +79,13 @@ class Vocabulary:
         """The words of `counts` reaching `min_count`, most frequent first (ties: first seen first)."""
         # Counter keeps first-appearance order, and sorted() is stable.
         frequent = [item for item in counts.items() if item[1] >= min_count]
+        too_long = [word for word, _ in frequent if len(word) > MAX_WORD_CHARACTERS]
         kept = sorted((item for item in frequent if len(item[0]) <= MAX_WORD_CHARACTERS), key=lambda item: -item[1])
-        if len(kept) < len(frequent):
-            longest = max((word for word, _ in frequent if len(word) > MAX_WORD_CHARACTERS), key=len)
+        if too_long:
+            longest = max(too_long, key=len)
             logger.warning(
                 "left out %s token(s) seen at least %d times but longer than %d characters, the most a word may have "
-                "(the longest: %r..., %s characters)", f"{len(frequent) - len(kept):,}", min_count, MAX_WORD_CHARACTERS,
+                "(the longest: %r..., %s characters)", f"{len(too_long):,}", min_count, MAX_WORD_CHARACTERS,
                 longest[:20], f"{len(longest):,}",
             )  # fmt: skip
         if max_vocab is not None:

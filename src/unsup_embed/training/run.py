@@ -30,7 +30,6 @@ the vectors without training again.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import logging
 import os
@@ -169,7 +168,7 @@ def train(
             if isinstance(error, OSError):
                 kept = ""
                 if checkpointer.exists():
-                    kept = f"the checkpoint in {checkpointer.directory}/ is kept: {_remedy(error)}, then run the same command with --resume"
+                    kept = f"the checkpoint in {checkpointer.directory}/ is kept"
                 raise write_failure(error, *_what(phase, paths), kept=kept) from None
             raise
         checkpointer.remove()
@@ -249,15 +248,6 @@ def _remove_work(paths: RunPaths, checkpointer: Checkpointer) -> None:
     if paths.work.name.startswith("shard-"):  # the last worker to finish removes the shards' folder
         with contextlib.suppress(OSError):
             paths.work.parent.rmdir()
-
-
-def _remedy(error: OSError) -> str:
-    """What the user does about a failed write before resuming."""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "free some space"
-    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "make that place writable"
-    return "mend that"
 
 
 def _what(phase: str, paths: RunPaths) -> tuple[str, Path]:
