@@ -16,7 +16,8 @@ them decompressed, so `vectors.vec.gz` is text and `vectors.bin.gz` binary,
 as their content says). `load_vectors` refuses, with one line naming the
 file, what gensim would load wrongly or not at all: a missing file or a
 directory, a truncated or ragged file, a header that claims more words than
-the file can hold, NaN or infinite values. A word listed twice keeps its
+the file can hold, NaN or infinite values, and a fastText model cut short,
+quantized or supervised (fasttext_file.py). A word listed twice keeps its
 first vector, with a warning (gensim would leave an empty row behind).
 
 Writing goes into a temporary file renamed into place (files.py), so the
@@ -42,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, VectorsFileError
+from .fasttext_file import check_model_file
 from .files import atomic_path
 from .vector_rows import check_rows
 
@@ -210,6 +212,9 @@ def _load_fasttext(path: Path):
     """gensim's FastTextKeyedVectors of a fastText binary model: vectors for unseen words from their n-grams."""
     from gensim.models.fasttext import load_facebook_vectors
 
+    if path.suffix.lower() in _OPENERS:
+        raise VectorsFileError(f"{path} is a compressed fastText model, which gensim reads wrongly; decompress it first (gunzip or bunzip2)")
+    check_model_file(path)  # gensim's reader would loop for ever on some truncated files
     try:
         with _gensim_quiet("gensim.models._fasttext_bin"), _gensim_quiet("gensim.models.fasttext"):
             vectors = load_facebook_vectors(str(path))
