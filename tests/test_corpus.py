@@ -87,6 +87,24 @@ def test_binary_file_is_skipped_with_a_warning_naming_it(tmp_path, caplog):
     assert corpus.stats.skipped == [str(tmp_path / "image.png")]
 
 
+@pytest.mark.parametrize(
+    "encoding, said",
+    [
+        ("utf-16", "is UTF-16 text (it starts with a UTF-16 byte-order mark); convert it to UTF-8, e.g. iconv -f UTF-16 -t UTF-8"),
+        ("utf-32", "is UTF-32 text"),
+        ("utf-16-le", "looks like UTF-16LE text (every other byte is NUL); convert it to UTF-8, e.g. iconv -f UTF-16LE -t UTF-8"),
+        ("utf-16-be", "looks like UTF-16BE text"),
+    ],
+)
+def test_text_in_utf16_or_utf32_is_skipped_with_the_conversion_that_would_read_it(encoding, said, tmp_path, caplog):
+    (tmp_path / "good.txt").write_text("hello world\n")
+    (tmp_path / "wide.txt").write_bytes("the cat sat on the mat\n".encode(encoding))
+    corpus = TextCorpus(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert words(corpus) == ["hello", "world"]
+    assert f"wide.txt: {said}" in caplog.text and corpus.stats.skipped == [str(tmp_path / "wide.txt")]
+
+
 def test_invalid_utf8_is_replaced_and_counted(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"caf\xe9 ok \xff\xfe end\n")
     corpus = TextCorpus(tmp_path)

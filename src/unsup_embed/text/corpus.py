@@ -173,7 +173,7 @@ class TextCorpus:
             with open(file, "rb") as raw, (opener(raw, "rb") if opener else raw) as stream:
                 head = stream.read(_SNIFF_BYTES)
                 if b"\x00" in head:
-                    self._skip(file, "looks binary (contains NUL bytes)")
+                    self._skip(file, _not_utf8(head))
                     return
                 self.stats.files.add(str(file))
                 if opener is None and (start > 0 or stop is not None):  # a compressed file is read whole
@@ -272,3 +272,16 @@ def _is_special(file: Path) -> bool:
 def _shown(file: Path) -> str:
     """A file name on one line, whatever characters it holds."""
     return ascii(str(file))[1:-1] if any(ch in str(file) for ch in "\n\r\t") else str(file)
+
+
+def _not_utf8(head: bytes) -> str:
+    """Why a file whose first bytes hold NUL bytes is skipped: text in UTF-16 or UTF-32 (said so, with the fix), or binary."""
+    for name, marks in (("UTF-32", (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)), ("UTF-16", (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
+        if head.startswith(marks):
+            return f"is {name} text (it starts with a {name} byte-order mark); convert it to UTF-8, e.g. iconv -f {name} -t UTF-8"
+    if len(head) >= 8:
+        nul_even, nul_odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+        for name, nul, other in (("UTF-16LE", nul_odd, nul_even), ("UTF-16BE", nul_even, nul_odd)):
+            if nul > 0.9 and other < 0.05:  # Latin text: one byte of each pair NUL, the other never
+                return f"looks like {name} text (every other byte is NUL); convert it to UTF-8, e.g. iconv -f {name} -t UTF-8"
+    return "looks binary (contains NUL bytes)"
