@@ -78,10 +78,13 @@ class _Reader:
                 raise self.truncated()
 
     def skip(self, count: int) -> None:
-        """Past `count` bytes (the pruned index: a few at most)."""
-        if not self._fill(count):
-            raise self.truncated()
-        self.at += count
+        """Past `count` bytes, a chunk at a time (a damaged count must not make one huge read)."""
+        while count > 0:
+            step = min(count, _CHUNK)
+            if not self._fill(step):
+                raise self.truncated()
+            self.at += step
+            count -= step
 
     def truncated(self) -> VectorsFileError:
         return VectorsFileError(f"{self.path} is a truncated fastText model: it ends inside {self.where}; write or copy it again")
