@@ -93,3 +93,19 @@ def test_missing_data_and_bad_split_are_labelled_errors(tmp_path):
     with pytest.raises(LabelledError, match="too few"):
         split_validation(read_labelled(tmp_path / "d.tsv"), 0.9, seed=1)
     assert issubclass(LabelledError, ValueError)
+
+
+@pytest.mark.parametrize("encoding, said", [("utf-16", "is UTF-16 text"), ("utf-16-le", "looks like UTF-16LE text"), ("utf-32", "is UTF-32 text")])
+def test_labelled_text_in_utf16_or_utf32_is_refused_with_the_conversion(tmp_path, encoding, said):
+    path = tmp_path / "data.tsv"
+    path.write_bytes("pos\ta fine film\nneg\ta dull film\n".encode(encoding))
+    with pytest.raises(LabelledError, match=f"data.tsv {said} .*; convert it to UTF-8, e.g. iconv -f"):
+        read_labelled(path)
+
+
+def test_training_examples_without_tokens_are_one_line_naming_the_cause():
+    from unsup_embed.fusion.task_vocabulary import TaskVocabulary
+    from unsup_embed.text.tokenizer import Tokenizer
+
+    with pytest.raises(LabelledError, match=r"the training examples \(2\) hold no tokens: .*--token-pattern"):
+        TaskVocabulary.build(["", "  ..."], Tokenizer(r"\w+"))

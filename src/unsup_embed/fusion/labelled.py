@@ -13,7 +13,8 @@
 file per class unless their lines carry `__label__`; a single file is fastText
 if its first line carries `__label__`, TSV if it holds a tab, and otherwise
 `LabelledError` says what was expected. Files are UTF-8; one that is not is
-read as Latin-1 (every byte is a character there), with a warning.
+read as Latin-1 (every byte is a character there), with a warning, except
+UTF-16 and UTF-32, which are refused with the command that converts them.
 
 Left out on purpose: multi-label examples, CSV quoting, and header rows.
 Reference: fastText's supervised input format (`fasttext.cc`, `-label`).
@@ -30,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabelledError
+from ..text.encodings import conversion_hint, wide_encoding
 from .config import LABEL_FORMATS
 
 logger = logging.getLogger(__name__)
@@ -161,6 +163,9 @@ def _class_names(files: list[Path]) -> list[str]:
 
 def _lines(path: Path) -> list[str]:
     data = path.read_bytes()
+    encoding = wide_encoding(data[:4096])
+    if encoding:
+        raise LabelledError(f"{path} {conversion_hint(encoding)}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

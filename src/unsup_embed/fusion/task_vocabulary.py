@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import LabelledError
 from ..text.tokenizer import Tokenizer
 from ..text.vocab import Vocabulary
 
@@ -33,6 +34,8 @@ class TaskVocabulary:
         counts = Counter()
         for text in texts:
             counts.update(tokenizer(text))
+        if not counts:
+            raise LabelledError(f"the training examples ({len(texts):,}) hold no tokens: their texts are empty, or nothing in them matches --token-pattern")
         return cls(Vocabulary.from_counts(counts, sum(counts.values()), min_count).words)
 
     def encode(self, texts: Sequence[str], tokenizer: Tokenizer, max_length: int) -> np.ndarray:

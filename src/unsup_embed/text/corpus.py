@@ -49,6 +49,7 @@ from pathlib import Path
 
 from ..errors import CorpusError
 from .archives import open_zip
+from .encodings import conversion_hint, wide_encoding
 from .shards import TokenAlignedRange, shard_ranges
 from .tokenizer import Tokenizer
 
@@ -276,12 +277,5 @@ def _shown(file: Path) -> str:
 
 def _not_utf8(head: bytes) -> str:
     """Why a file whose first bytes hold NUL bytes is skipped: text in UTF-16 or UTF-32 (said so, with the fix), or binary."""
-    for name, marks in (("UTF-32", (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)), ("UTF-16", (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
-        if head.startswith(marks):
-            return f"is {name} text (it starts with a {name} byte-order mark); convert it to UTF-8, e.g. iconv -f {name} -t UTF-8"
-    if len(head) >= 8:
-        nul_even, nul_odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
-        for name, nul, other in (("UTF-16LE", nul_odd, nul_even), ("UTF-16BE", nul_even, nul_odd)):
-            if nul > 0.9 and other < 0.05:  # Latin text: one byte of each pair NUL, the other never
-                return f"looks like {name} text (every other byte is NUL); convert it to UTF-8, e.g. iconv -f {name} -t UTF-8"
-    return "looks binary (contains NUL bytes)"
+    encoding = wide_encoding(head)
+    return conversion_hint(encoding) if encoding else "looks binary (contains NUL bytes)"
