@@ -161,3 +161,14 @@ def test_an_evaluation_file_gensim_cannot_read_is_one_line_exit_2(planted, capsy
     assert main(["evaluate", str(directory / "v.bin"), "--pairs", str(mixed)]) == 2
     err = capsys.readouterr().err.strip()
     assert "is not UTF-8 text" in err and "give a word-pairs file in UTF-8" in err and len(err.splitlines()) == 1
+
+
+def test_an_evaluation_file_in_utf16_is_one_line_with_the_conversion(planted, capsys):
+    # Without a byte-order mark, UTF-16 decodes as UTF-8 (NUL is valid there): every pair came out unknown, with no figure.
+    directory, _, pairs = planted
+    for encoding, said in [("utf-16", "is UTF-16 text"), ("utf-16-le", "looks like UTF-16LE text")]:
+        wide = directory / f"pairs-{encoding}.tsv"
+        wide.write_bytes(pairs.read_text().encode(encoding))
+        assert main(["evaluate", str(directory / "v.bin"), "--pairs", str(wide)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert said in err and "convert it to UTF-8, e.g. iconv -f" in err and len(err.splitlines()) == 1

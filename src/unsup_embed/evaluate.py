@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .evaluate_subwords import analogy_figures, pair_figures
+from .text.encodings import conversion_hint, wide_encoding
 from .vectors import can_answer, is_subword_model
 
 logger = logging.getLogger(__name__)
@@ -187,8 +188,12 @@ def check_evaluation_file(path: str | os.PathLike, questions: bool) -> None:
     kind = "questions-words analogies" if questions else "word-pairs"
     if not os.path.isfile(path):
         raise ConfigError(f"evaluation file {str(path)!r} does not exist")
+    data = Path(path).read_bytes()
+    encoding = wide_encoding(data[:4096])
+    if encoding:
+        raise ConfigError(f"evaluation file {str(path)!r} {conversion_hint(encoding)}")
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"evaluation file {str(path)!r} is not UTF-8 text (byte {error.start:,}); give a {kind} file in UTF-8") from None
     first = next((line for line in text.splitlines() if line.strip()), "")
