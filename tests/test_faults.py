@@ -86,6 +86,8 @@ def test_one_token_per_line_is_refused_with_its_reason(tmp_path, capsys):
         (["--min-alpha", "-0.1"], "--min-alpha must be between 0 and --alpha"),
         (["--min-alpha", "0.5"], "--min-alpha must be between 0 and --alpha"),
         (["--dim", "100000000"], "more than the"),
+        (["--dim", "5000000"], "a training step about"),  # the tables fit in 24 GB; the step does not (the OOM killer ended it)
+        (["--subwords", "--buckets", "2000000000"], "+ 2,000,000,000 n-gram buckets"),  # was TensorFlow's OOM traceback
         (["--alpha", "0"], "--alpha must be positive"),
         (["--row-update-cap", "0"], "--row-update-cap must be positive"),
         (["--max-vocab", "0"], "--max-vocab must be at least 1"),

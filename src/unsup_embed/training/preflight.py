@@ -8,8 +8,10 @@
 - the work directory (the encoded corpus) can be created;
 - `--pipeline device` is asked for where it can run (Keras on JAX, one
   process, no subwords);
-- the tables fit in memory: vocabulary x dim x 4 bytes x tables, against the
-  memory the machine has available. The vocabulary's size is known only once
+- the tables and a step fit in memory: vocabulary x dim x 4 bytes x tables
+  (plus the n-gram buckets with subwords), and a step's working memory
+  (centres x dim x a measured constant), against the memory the machine has
+  available. The vocabulary's size is known only once
   it is counted, so this one is checked after the reading pass, before any
   table is made: a bound taken before counting would refuse runs that fit.
 """
@@ -71,25 +73,42 @@ def check_folder_option(option: str, directory: str | None, file_advice: str = "
         raise ConfigError(f"{option} {directory!r} cannot be created or written; choose another place")
 
 
+# What one compiled step holds, per centre word and dimension: the gathered rows of its window, its noise
+# words' scores and their gradients. Measured on a skip-gram run at window 5 and 1,024 centres a step: the
+# peak was 7.6 GB at --dim 20000 against 0.8 GB at --dim 100 (tables of 469 words: 75 MB), about 340 bytes
+# per centre and dimension; taken to grow with the window. Negligible at usual sizes (18 MB at --dim 100),
+# it is what a mistyped --dim runs out of memory on: the machine's out-of-memory killer ended --dim 5000000
+# at 24 GB with no message.
+STEP_BYTES_PER_CENTRE_DIMENSION = 340
+
+
 def table_bytes(config: TrainConfig, vocabulary_size: int) -> int:
-    """The word tables' bytes: one, or two with negative sampling's separate context table."""
-    return vocabulary_size * config.dim * 4 * table_count(config)
+    """The tables' bytes: the words' rows in one table, or two with negative sampling's separate context table, and with subwords the n-gram buckets."""
+    return (vocabulary_size * table_count(config) + (config.buckets if config.subwords else 0)) * config.dim * 4
 
 
 def table_count(config: TrainConfig) -> int:
     return 2 if config.objective == "negative-sampling" and config.context_table == "separate" else 1
 
 
+def step_bytes(config: TrainConfig) -> int:
+    """About what one compiled step holds (STEP_BYTES_PER_CENTRE_DIMENSION)."""
+    return config.batch_size * config.dim * STEP_BYTES_PER_CENTRE_DIMENSION * config.window // 5
+
+
 def check_table_memory(config: TrainConfig, vocabulary_size: int) -> None:
-    """Refuse tables that cannot fit in the memory available (checked once the vocabulary is counted)."""
-    tables = table_count(config)
-    needed = table_bytes(config, vocabulary_size)
+    """Refuse tables and a step that cannot fit in the memory available (checked once the vocabulary is counted)."""
+    tables, step = table_bytes(config, vocabulary_size), step_bytes(config)
     available = _available_memory()
-    if available is not None and needed > available:
-        raise ConfigError(
-            f"the tables need {needed / 2**30:.1f} GiB ({vocabulary_size:,} words x {config.dim} dimensions x {tables} table(s) x 4 bytes), "
-            f"more than the {available / 2**30:.1f} GiB of memory available; lower --dim, or bound the vocabulary with --max-vocab or --min-count"
-        )
+    if available is None or tables + step <= available:
+        return
+    rows = f"{vocabulary_size:,} words x {table_count(config)} table(s)" + (f" + {config.buckets:,} n-gram buckets" if config.subwords else "")
+    bound = "bound the vocabulary with --max-vocab or --min-count" + (", or lower --buckets" if config.subwords else "")
+    raise ConfigError(
+        f"the tables need {tables / 2**30:.1f} GiB ({rows}, x {config.dim} dimensions x 4 bytes) and a training step about "
+        f"{step / 2**30:.1f} GiB ({config.batch_size:,} centres a step), more than the {available / 2**30:.1f} GiB of memory "
+        f"available; lower --dim or --batch-size, or {bound}"
+    )
 
 
 def _available_memory() -> int | None:
