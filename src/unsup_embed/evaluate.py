@@ -189,7 +189,7 @@ def check_evaluation_file(path: str | os.PathLike, questions: bool) -> None:
     if not os.path.isfile(path):
         raise ConfigError(f"evaluation file {str(path)!r} does not exist")
     data = Path(path).read_bytes()
-    encoding = wide_encoding(data[:4096])
+    encoding = wide_encoding(data)
     if encoding:
         raise ConfigError(f"evaluation file {str(path)!r} {conversion_hint(encoding)}")
     try:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from .errors import VectorsFileError
 
-_MAGIC = 793712314
+MAGIC = 793712314  # the int32 a fastText binary model starts with
 _ARGUMENTS = struct.Struct("=12id")
 _CHUNK = 1 << 20
 
@@ -95,7 +95,7 @@ def check_model_file(path: Path) -> None:
     with open(path, "rb") as stream:
         reader = _Reader(stream, path)
         magic, _version = reader.unpack(struct.Struct("=2i"))
-        if magic != _MAGIC:
+        if magic != MAGIC:
             raise VectorsFileError(f"{path} is not a fastText binary model (it does not start with fastText's magic number)")
         dim = reader.unpack(_ARGUMENTS)[0]
         size, words, labels, _tokens, pruned = reader.unpack(struct.Struct("=3i2q"))

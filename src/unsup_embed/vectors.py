@@ -43,14 +43,14 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, VectorsFileError
-from .fasttext_file import check_model_file
+from .fasttext_file import MAGIC, check_model_file
 from .files import atomic_path
 from .vector_rows import check_rows
 
 logger = logging.getLogger(__name__)
 
 LAYOUTS = ("word2vec-binary", "word2vec-text", "glove", "fasttext")
-FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # the first bytes of fastText's binary model
+FASTTEXT_MAGIC = MAGIC.to_bytes(4, "little")  # the first bytes of fastText's binary model
 _FORMAT_BY_SUFFIX = {".bin": "binary", ".txt": "text", ".vec": "text"}
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open}
 _SNIFF_BYTES = 1 << 16

@@ -163,7 +163,7 @@ def _class_names(files: list[Path]) -> list[str]:
 
 def _lines(path: Path) -> list[str]:
     data = path.read_bytes()
-    encoding = wide_encoding(data[:4096])
+    encoding = wide_encoding(data)
     if encoding:
         raise LabelledError(f"{path} {conversion_hint(encoding)}")
     try:

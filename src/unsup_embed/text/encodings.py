@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import codecs
 
+_HEAD_BYTES = 4096  # what the pattern of UTF-16 without a mark is judged on
 _MARKS = (("UTF-32", (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)), ("UTF-16", (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)))
 
 
-def wide_encoding(head: bytes) -> str | None:
+def wide_encoding(data: bytes) -> str | None:
     """"UTF-32", "UTF-16" (with a byte-order mark), "UTF-16LE" or "UTF-16BE" (without), or None, from a file's first bytes."""
+    head = data[:_HEAD_BYTES]
     for name, marks in _MARKS:  # UTF-32's little-endian mark starts with UTF-16's: tried first
         if head.startswith(marks):
             return name
