@@ -19,6 +19,15 @@ read with gensim's `load_facebook_vectors`.
 vector added to every input row (A = -1 removes it), as
 `rare_word_split.py --shift` does: how much each group's figure owes to the
 direction all of a model's vectors share.
+
+`--frequency` adds a column that is no model at all: each pair rated by how
+rare its more frequent word is (minus that word's corpus count, in the
+first model's vocabulary). Where a set's human scores follow the words'
+frequency, this column is well above zero, and a model whose similarities
+lean the same way (a direction all vectors share, stronger for rarer words)
+gains from that bias as much as from meaning.
+
+    python scripts/pairs_by_coverage.py rw.txt ours.bin fasttext.bin --shift -1 0 --frequency
 """
 
 from __future__ import annotations
@@ -74,6 +83,25 @@ def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> di
     return figures
 
 
+def rarity_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
+    """As spearman_by_group, for the rating "the rarer the pair's more frequent word, the more alike": minus its corpus count."""
+    from scipy.stats import spearmanr
+
+    def count(word: str) -> int:
+        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
+
+    rarity = np.array([-max(count(first), count(second)) for first, second, _ in known_spelling(vectors, pairs)], np.float64)
+    scores = np.array([score for _, _, score in pairs])
+    groups_array = np.asarray(groups)
+    figures = {}
+    for index, name in enumerate(names + ["all"]):
+        chosen = np.ones(len(pairs), bool) if name == "all" else groups_array == index
+        chosen_count = int(chosen.sum())
+        varied = chosen_count > 2 and np.ptp(rarity[chosen]) > 0
+        figures[name] = (float(spearmanr(rarity[chosen], scores[chosen])[0]) if varied else float("nan"), chosen_count)
+    return figures
+
+
 def model_labels(paths: list[Path]) -> list[str]:
     """A column label per model: its file name, or its path where two models share a name."""
     names = [path.name for path in paths]
@@ -88,6 +116,7 @@ def main() -> int:
     parser.add_argument("models", type=Path, nargs="+", help="fastText binary models (.bin)")
     parser.add_argument("--bounds", type=int, nargs="+", default=[50], help="corpus counts that split the seen pairs (default: %(default)s)")
     parser.add_argument("--shift", type=float, nargs="+", default=None, metavar="A", help="score again with A x the mean word vector added to every row")
+    parser.add_argument("--frequency", action="store_true", help="add a column rating each pair by word frequency alone (no model)")
     arguments = parser.parse_args()
     bounds = sorted(set(arguments.bounds))
     if bounds[0] < 2:
@@ -109,6 +138,8 @@ def main() -> int:
             continue
         for amount, share in shifted(vectors, arguments.shift):
             figures[f"{name}, {amount:+g} x mean ({share:.2f})"] = spearman_by_group(vectors, pairs, groups, names)
+    if arguments.frequency:
+        figures["word frequency alone"] = rarity_by_group(first_model, pairs, groups, names)
     print("| group | pairs | " + " | ".join(figures) + " |")
     print("|---|---|" + "---|" * len(figures))
     for group in names + ["all"]:

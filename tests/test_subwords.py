@@ -378,3 +378,24 @@ def test_pairs_by_coverage_shift_scores_each_model_again_with_its_mean_word_vect
     _rare_word_split().shift_rows(vectors, -mean)
     assert removed == pytest.approx(coverage.spearman_by_group(vectors, pairs, groups, names)["all"][0], abs=1e-3)
     assert removed != as_trained
+
+
+def test_pairs_by_coverage_frequency_rates_pairs_by_the_rarity_of_their_more_frequent_word(subword_model):
+    from scipy.stats import spearmanr
+
+    coverage = _script("pairs_by_coverage")
+    vectors = load_facebook_vectors(str(subword_model))
+    words = sorted(vectors.index_to_key[:30], key=lambda word: vectors.get_vecattr(word, "count"))
+    count = lambda word: vectors.get_vecattr(word, "count")  # noqa: E731
+    # Scores that fall as the more frequent word's count rises: the rule alone ranks them perfectly.
+    pairs = [(first, second) for first, second in zip(words[:10], words[10:20])] + [("pariss", words[25]), ("dogz", words[5])]
+    pairs = sorted(pairs, key=lambda pair: max(count(w) if w in vectors.key_to_index else 0 for w in pair))
+    scored = [(first, second, float(len(pairs) - index)) for index, (first, second) in enumerate(pairs)]
+    groups = [0] * len(scored)
+    figures = coverage.rarity_by_group(vectors, scored, groups, ["unseen"])
+    expected = spearmanr([-max(count(w) if w in vectors.key_to_index else 0 for w in (a, b)) for a, b, _ in scored], [s for *_, s in scored])[0]
+    assert figures["all"] == (pytest.approx(expected), len(scored))
+    assert figures["all"][0] > 0.9  # ties in the counts keep it from exactly 1
+    # Reversed scores: the rule is as wrong as it was right.
+    reversed_figures = coverage.rarity_by_group(vectors, [(a, b, -s) for a, b, s in scored], groups, ["unseen"])
+    assert reversed_figures["all"][0] == pytest.approx(-figures["all"][0])
