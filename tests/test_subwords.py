@@ -399,3 +399,35 @@ def test_pairs_by_coverage_frequency_rates_pairs_by_the_rarity_of_their_more_fre
     # Reversed scores: the rule is as wrong as it was right.
     reversed_figures = coverage.rarity_by_group(vectors, [(a, b, -s) for a, b, s in scored], groups, ["unseen"])
     assert reversed_figures["all"][0] == pytest.approx(-figures["all"][0])
+
+
+def test_benchmark_scores_pairs_again_with_the_mean_word_vector_removed(subword_model, tmp_path):
+    from gensim.models import KeyedVectors
+
+    benchmark = _script("benchmark")
+    vectors = load_facebook_vectors(str(subword_model))
+    words = vectors.index_to_key[:12]
+    pairs = [(first, second, float(index % 5)) for index, (first, second) in enumerate(zip(words, words[3:] + ["pariss", "dogz", "unheardof"]))]
+    pairs_file = tmp_path / "pairs.txt"
+    pairs_file.write_text("".join(f"{a}\t{b}\t{score}\n" for a, b, score in pairs), encoding="utf-8")
+    # The same figure as pairs_by_coverage.py --shift -1 gives, unseen words included.
+    coverage = _script("pairs_by_coverage")
+    shifted = load_facebook_vectors(str(subword_model))
+    mean, _ = _rare_word_split().mean_word_vector(shifted)
+    _rare_word_split().shift_rows(shifted, -mean)
+    expected = coverage.spearman_by_group(shifted, pairs, [0] * len(pairs), [])["all"][0]
+    figures = benchmark.pairs_without_mean(vectors, [pairs_file])
+    assert figures == {"pairs0centred": pytest.approx(expected, abs=1e-6)}
+    assert np.allclose(vectors.vectors.mean(axis=0), 0.0, atol=1e-4)  # the words' vectors lost their mean
+    # Plain word2vec vectors: the mean comes off every vector, and the cosines follow.
+    plain = KeyedVectors(4)
+    plain.add_vectors(["a", "b", "c", "d"], np.array([[1, 0, 0, 1], [0, 1, 0, 1], [1, 1, 0, 1], [0, 0, 1, 1]], np.float32) + 5.0)
+    plain_file = tmp_path / "plain.txt"
+    plain_file.write_text("a\tc\t9\nb\tc\t8\na\tb\t2\nc\td\t1\n", encoding="utf-8")
+    figure = benchmark.pairs_without_mean(plain, [plain_file])["pairs0centred"]
+    assert np.allclose(plain.vectors.mean(axis=0), 0.0, atol=1e-6)
+    centred = plain.vectors
+    cosine = lambda i, j: float(centred[i] @ centred[j] / np.linalg.norm(centred[i]) / np.linalg.norm(centred[j]))  # noqa: E731
+    from scipy.stats import spearmanr
+
+    assert figure == pytest.approx(spearmanr([cosine(0, 2), cosine(1, 2), cosine(0, 1), cosine(2, 3)], [9, 8, 2, 1])[0])
