@@ -70,35 +70,32 @@ def rarer_counts(vectors, pairs) -> list[int]:
 
 def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
     """{group name: (Spearman of the model's cosines against the scores, pairs)} over the pairs of each group."""
+    cosines = np.array([float(vectors.similarity(first, second)) for first, second, _ in known_spelling(vectors, pairs)])
+    return ratings_by_group(cosines, pairs, groups, names)
+
+
+def rarity_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
+    """As spearman_by_group, for the rating "the rarer the pair's more frequent word, the more alike": minus its corpus count."""
+
+    def count(word: str) -> int:
+        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
+
+    rarity = np.array([-max(count(first), count(second)) for first, second, _ in known_spelling(vectors, pairs)], np.float64)
+    return ratings_by_group(rarity, pairs, groups, names)
+
+
+def ratings_by_group(ratings: np.ndarray, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
+    """{group name: (Spearman of `ratings` against the pairs' scores, pairs)}, and "all"; NaN where a group has under 3 pairs or one rating."""
     from scipy.stats import spearmanr
 
-    cosines = np.array([float(vectors.similarity(first, second)) for first, second, _ in known_spelling(vectors, pairs)])
     scores = np.array([score for _, _, score in pairs])
     groups_array = np.asarray(groups)
     figures = {}
     for index, name in enumerate(names + ["all"]):
         chosen = np.ones(len(pairs), bool) if name == "all" else groups_array == index
         count = int(chosen.sum())
-        figures[name] = (float(spearmanr(cosines[chosen], scores[chosen])[0]) if count > 2 else float("nan"), count)
-    return figures
-
-
-def rarity_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
-    """As spearman_by_group, for the rating "the rarer the pair's more frequent word, the more alike": minus its corpus count."""
-    from scipy.stats import spearmanr
-
-    def count(word: str) -> int:
-        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
-
-    rarity = np.array([-max(count(first), count(second)) for first, second, _ in known_spelling(vectors, pairs)], np.float64)
-    scores = np.array([score for _, _, score in pairs])
-    groups_array = np.asarray(groups)
-    figures = {}
-    for index, name in enumerate(names + ["all"]):
-        chosen = np.ones(len(pairs), bool) if name == "all" else groups_array == index
-        chosen_count = int(chosen.sum())
-        varied = chosen_count > 2 and np.ptp(rarity[chosen]) > 0
-        figures[name] = (float(spearmanr(rarity[chosen], scores[chosen])[0]) if varied else float("nan"), chosen_count)
+        varied = count > 2 and np.ptp(ratings[chosen]) > 0
+        figures[name] = (float(spearmanr(ratings[chosen], scores[chosen])[0]) if varied else float("nan"), count)
     return figures
 
 

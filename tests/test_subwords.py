@@ -360,13 +360,19 @@ def test_pairs_by_coverage_groups_pairs_by_their_rarer_word_and_scores_each_grou
     assert figures["unseen"] == (pytest.approx(expected), 3)
 
 
+def _seen_and_unseen_pairs(vectors, folder):
+    """Pairs of the model's words, the last three with an unseen word, and the file that holds them."""
+    words = vectors.index_to_key[:12]
+    pairs = [(first, second, float(index % 5)) for index, (first, second) in enumerate(zip(words, words[3:] + ["pariss", "dogz", "unheardof"]))]
+    pairs_file = folder / "pairs.txt"
+    pairs_file.write_text("".join(f"{a}\t{b}\t{score}\n" for a, b, score in pairs), encoding="utf-8")
+    return pairs, pairs_file
+
+
 def test_pairs_by_coverage_shift_scores_each_model_again_with_its_mean_word_vector_added(subword_model, tmp_path, monkeypatch, capsys):
     coverage = _script("pairs_by_coverage")
     vectors = load_facebook_vectors(str(subword_model))
-    words = vectors.index_to_key[:12]
-    pairs = [(first, second, float(index % 5)) for index, (first, second) in enumerate(zip(words, words[3:] + ["pariss", "dogz", "unheardof"]))]
-    pairs_file = tmp_path / "pairs.txt"
-    pairs_file.write_text("".join(f"{a}\t{b}\t{score}\n" for a, b, score in pairs), encoding="utf-8")
+    pairs, pairs_file = _seen_and_unseen_pairs(vectors, tmp_path)
     monkeypatch.setattr("sys.argv", ["pairs_by_coverage.py", str(pairs_file), str(subword_model), "--bounds", "1000", "--shift", "-1", "0"])
     assert coverage.main() == 0
     table = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines() if line.startswith("| all")]
@@ -406,10 +412,7 @@ def test_benchmark_scores_pairs_again_with_the_mean_word_vector_removed(subword_
 
     benchmark = _script("benchmark")
     vectors = load_facebook_vectors(str(subword_model))
-    words = vectors.index_to_key[:12]
-    pairs = [(first, second, float(index % 5)) for index, (first, second) in enumerate(zip(words, words[3:] + ["pariss", "dogz", "unheardof"]))]
-    pairs_file = tmp_path / "pairs.txt"
-    pairs_file.write_text("".join(f"{a}\t{b}\t{score}\n" for a, b, score in pairs), encoding="utf-8")
+    pairs, pairs_file = _seen_and_unseen_pairs(vectors, tmp_path)
     # The same figure as pairs_by_coverage.py --shift -1 gives, unseen words included.
     coverage = _script("pairs_by_coverage")
     shifted = load_facebook_vectors(str(subword_model))
