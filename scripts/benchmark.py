@@ -467,14 +467,13 @@ def pairs_without_mean(vectors, pairs_files: list[Path]) -> dict[str, float]:
     mean comes off every input row, so a vector built from n-grams loses it
     too.
     """
+    from rare_word_split import mean_word_vector, shift_rows  # this directory is on sys.path when the script runs
     from unsup_embed.evaluate import evaluate_pairs
     from unsup_embed.vectors import is_subword_model
 
-    mean = vectors.vectors.mean(axis=0)
+    mean, _ = mean_word_vector(vectors)
     if is_subword_model(vectors):
-        vectors.vectors_vocab -= mean
-        vectors.vectors_ngrams -= mean
-        vectors.adjust_vectors()  # the words' vectors: means of their rows again
+        shift_rows(vectors, -mean)
     else:
         vectors.vectors -= mean
     vectors.norms = None  # gensim's cached lengths are stale now

@@ -60,12 +60,14 @@ def known_spelling(vectors, pairs) -> list[tuple[str, str, float]]:
     return [(spelled(first), spelled(second), score) for first, second, score in pairs]
 
 
+def corpus_count(vectors, word: str) -> int:
+    """How often the model's corpus holds `word` (0 for a word outside its vocabulary)."""
+    return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
+
+
 def rarer_counts(vectors, pairs) -> list[int]:
     """Per pair, the corpus count of its rarer word in the model's vocabulary (0 if either word is unseen)."""
-    def count(word: str) -> int:
-        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
-
-    return [min(count(first), count(second)) for first, second, _ in pairs]
+    return [min(corpus_count(vectors, first), corpus_count(vectors, second)) for first, second, _ in pairs]
 
 
 def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
@@ -76,11 +78,8 @@ def spearman_by_group(vectors, pairs, groups: list[int], names: list[str]) -> di
 
 def rarity_by_group(vectors, pairs, groups: list[int], names: list[str]) -> dict[str, tuple[float, int]]:
     """As spearman_by_group, for the rating "the rarer the pair's more frequent word, the more alike": minus its corpus count."""
-
-    def count(word: str) -> int:
-        return int(vectors.get_vecattr(word, "count")) if word in vectors.key_to_index else 0
-
-    rarity = np.array([-max(count(first), count(second)) for first, second, _ in known_spelling(vectors, pairs)], np.float64)
+    spelled = known_spelling(vectors, pairs)
+    rarity = np.array([-max(corpus_count(vectors, first), corpus_count(vectors, second)) for first, second, _ in spelled], np.float64)
     return ratings_by_group(rarity, pairs, groups, names)
 
 

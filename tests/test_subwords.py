@@ -409,6 +409,7 @@ def test_pairs_by_coverage_frequency_rates_pairs_by_the_rarity_of_their_more_fre
 
 def test_benchmark_scores_pairs_again_with_the_mean_word_vector_removed(subword_model, tmp_path):
     from gensim.models import KeyedVectors
+    from scipy.stats import spearmanr
 
     benchmark = _script("benchmark")
     vectors = load_facebook_vectors(str(subword_model))
@@ -431,6 +432,4 @@ def test_benchmark_scores_pairs_again_with_the_mean_word_vector_removed(subword_
     assert np.allclose(plain.vectors.mean(axis=0), 0.0, atol=1e-6)
     centred = plain.vectors
     cosine = lambda i, j: float(centred[i] @ centred[j] / np.linalg.norm(centred[i]) / np.linalg.norm(centred[j]))  # noqa: E731
-    from scipy.stats import spearmanr
-
     assert figure == pytest.approx(spearmanr([cosine(0, 2), cosine(1, 2), cosine(0, 1), cosine(2, 3)], [9, 8, 2, 1])[0])
